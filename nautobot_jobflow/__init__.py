@@ -1,0 +1,35 @@
+"""nautobot-jobflow: workflows of Jobs, conditional hook rules, approval policies and reports for Nautobot."""
+
+from importlib import metadata
+
+from nautobot.apps import NautobotAppConfig
+
+__version__ = metadata.version("nautobot-jobflow")
+
+
+class NautobotJobflowConfig(NautobotAppConfig):
+    """App configuration for nautobot-jobflow."""
+
+    name = "nautobot_jobflow"
+    verbose_name = "Jobflow"
+    version = __version__
+    author = "nautobot-jobflow developers"
+    description = "Workflows of Jobs, conditional hook rules, approval policies and an interface utilization report."
+    base_url = "jobflow"
+    required_settings = []
+    min_version = "3.2.0"
+    max_version = "3.99"
+    default_settings = {}
+    caching_config = {}
+    docs_view_name = "plugins:nautobot_jobflow:docs"
+    jobs = "jobs.jobs"
+
+    def ready(self):
+        """Connect the app's signal handlers once Django's app registry is ready."""
+        super().ready()
+        from nautobot_jobflow import signals
+
+        signals.connect(self)
+
+
+config = NautobotJobflowConfig

@@ -1,0 +1,10 @@
+"""Signal wiring for nautobot-jobflow; connected from the AppConfig's ``ready()``."""
+
+from nautobot.core.signals import nautobot_database_ready
+
+
+def connect(app_config):
+    """Connect every receiver of the app. Called once from ``NautobotJobflowConfig.ready()``."""
+    from nautobot_jobflow import setup
+
+    nautobot_database_ready.connect(setup.seed_after_migrate, sender=app_config, dispatch_uid="jobflow-seed")

@@ -1,0 +1,118 @@
+"""Jobs used only by the test suite (loaded from JOBS_ROOT when the settings are in test mode)."""
+
+import time
+
+from django.core.cache import cache
+from nautobot.apps.jobs import BooleanVar, DryRunVar, IntegerVar, Job, StringVar, register_jobs
+
+name = "Jobflow tests"
+
+
+class Noop(Job):
+    """Does nothing and succeeds."""
+
+    class Meta:
+        name = "No-op"
+        has_sensitive_variables = False
+
+    def run(self):
+        return {"ok": True}
+
+
+class Echo(Job):
+    """Logs its inputs and returns them, so tests can pass data from one step to the next."""
+
+    message = StringVar(required=False, default="")
+    number = IntegerVar(required=False)
+
+    class Meta:
+        name = "Echo"
+        has_sensitive_variables = False
+
+    def run(self, message="", number=None):
+        self.logger.info("echo: message=%s number=%s", message, number)
+        return {"message": message, "number": number, "length": len(message or "")}
+
+
+class Fail(Job):
+    """Always fails with a clear error."""
+
+    reason = StringVar(required=False, default="failing on purpose")
+
+    class Meta:
+        name = "Fail"
+        has_sensitive_variables = False
+
+    def run(self, reason="failing on purpose"):
+        self.logger.error("failing: %s", reason)
+        raise RuntimeError(reason)
+
+
+class Sleep(Job):
+    """Sleeps for the given number of seconds (timeouts, cancel, worker death)."""
+
+    seconds = IntegerVar(default=1)
+
+    class Meta:
+        name = "Sleep"
+        has_sensitive_variables = False
+        soft_time_limit = 600
+        time_limit = 660
+
+    def run(self, seconds=1):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+        return {"slept": seconds}
+
+
+class Flaky(Job):
+    """Fails the first ``failures`` times it runs for a ``key``, then succeeds (retry tests)."""
+
+    key = StringVar()
+    failures = IntegerVar(default=1)
+
+    class Meta:
+        name = "Flaky"
+        has_sensitive_variables = False
+
+    def run(self, key, failures=1):
+        counter = f"jobflow-tests-flaky-{key}"
+        cache.add(counter, 0, timeout=3600)
+        attempt = cache.incr(counter)
+        if attempt <= failures:
+            raise RuntimeError(f"attempt {attempt} of {key} fails on purpose")
+        return {"attempt": attempt}
+
+
+class DryRunAware(Job):
+    """Reports whether it ran as a dry run."""
+
+    dryrun = DryRunVar()
+    note = StringVar(required=False, default="")
+
+    class Meta:
+        name = "Dry-run aware"
+        has_sensitive_variables = False
+
+    def run(self, dryrun=False, note=""):
+        self.logger.info("dry run: %s", dryrun)
+        return {"dryrun": dryrun, "note": note}
+
+
+class Secretive(Job):
+    """A Job with sensitive variables (its inputs must never be stored)."""
+
+    password = StringVar()
+    confirm = BooleanVar(default=False)
+
+    class Meta:
+        name = "Secretive"
+        has_sensitive_variables = True
+
+    def run(self, password, confirm=False):
+        return {"ok": True}
+
+
+jobs = [Noop, Echo, Fail, Sleep, Flaky, DryRunAware, Secretive]
+register_jobs(*jobs)

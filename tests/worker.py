@@ -1,0 +1,88 @@
+"""A real Celery worker subprocess for tests, pointed at the test database and the test broker."""
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "development" / "nautobot_config.py"
+NAUTOBOT_SERVER = Path(sys.executable).parent / "nautobot-server"
+
+
+def purge_test_broker():
+    """Drop tasks left in the test broker by an earlier, interrupted run."""
+    import redis
+
+    redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
+
+
+class WorkerProcess:
+    """Start, check and stop one `nautobot-server celery worker` for the test session."""
+
+    def __init__(self, name, concurrency=2):
+        self.name = name
+        self.concurrency = concurrency
+        self.process = None
+        self.log_path = Path(tempfile.gettempdir()) / f"{name}-{os.getpid()}.log"
+
+    def start(self, timeout=90):
+        """Start the worker and wait until it reports ready."""
+        if self.name.endswith("-a"):
+            purge_test_broker()
+        env = {
+            **os.environ,
+            "NAUTOBOT_DB_NAME": connection.settings_dict["NAME"],
+            "JOBFLOW_TESTING": "1",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.log_path.write_text("")
+        self._log = open(self.log_path, "a")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [str(NAUTOBOT_SERVER), "--config", str(CONFIG), "celery", "worker", "--loglevel", "INFO",
+             "--concurrency", str(self.concurrency), "-n", f"{self.name}@%h", "--without-heartbeat",
+             "--without-gossip", "--without-mingle"],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early:\n{self.log_path.read_text()[-3000:]}")
+            if " ready." in self.log_path.read_text():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"Celery worker not ready after {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    @property
+    def pid(self):
+        """PID of the worker's main process."""
+        return self.process.pid
+
+    def alive(self):
+        """True while the worker's main process runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout=30):
+        """Warm shutdown, then kill if it does not end in time."""
+        if not self.alive():
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+        self._log.close()
+
+    def log_text(self):
+        """The worker's output so far (for assertion messages)."""
+        return self.log_path.read_text()
