@@ -62,6 +62,8 @@ def start(context):
     say("Making sure the development superuser exists")
     _python_script(context, "bootstrap.py", "superuser")
     demo_data(context)
+    say("Building the documentation served at /plugins/jobflow/docs/")
+    docs(context)
     web_pid = None
     for name in ("worker", "beat", "web"):
         pid = services.start_background(name)
@@ -159,15 +161,20 @@ def lint(context):
     services.ensure_postgres()
     services.ensure_redis()
     services.ensure_template_database()
-    _nautobot(context, "makemigrations", "nautobot_jobflow", "--check", "--dry-run")
+    # Read-only check against the template database (it exists as soon as the test services do).
+    argv = " ".join(
+        str(a) for a in services.nautobot_server("makemigrations", "nautobot_jobflow", "--check", "--dry-run")
+    )
+    context.run(argv, env={**ENV, "NAUTOBOT_DB_NAME": services.TEMPLATE_DB})
 
 
 @task
 @friendly
 def docs(context):
-    """Build the documentation with mkdocs --strict."""
+    """Build the documentation with mkdocs --strict (into the app's static files, served at /plugins/jobflow/docs/)."""
     services.ensure_venv()
-    context.run(f"{_venv_bin('mkdocs')} build --strict --site-dir {ROOT / 'build' / 'site'}", env=ENV)
+    site_dir = ROOT / "nautobot_jobflow" / "static" / "nautobot_jobflow" / "docs"
+    context.run(f"{_venv_bin('mkdocs')} build --strict --site-dir {site_dir}", env=ENV)
 
 
 @task(
