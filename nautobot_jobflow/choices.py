@@ -1,0 +1,141 @@
+"""ChoiceSets of nautobot-jobflow: run and step states, edge triggers, launch origins."""
+
+from nautobot.apps.choices import ChoiceSet
+
+
+class LaunchOriginChoices(ChoiceSet):
+    """Where a launch came from (approval policies and audit use it)."""
+
+    UI = "ui"
+    API = "api"
+    SCHEDULE = "schedule"
+    BUTTON = "button"
+    HOOK = "hook"
+    WORKFLOW = "workflow"
+
+    CHOICES = (
+        (UI, "UI"),
+        (API, "API"),
+        (SCHEDULE, "Schedule"),
+        (BUTTON, "Job button"),
+        (HOOK, "Hook rule"),
+        (WORKFLOW, "Workflow step"),
+    )
+
+
+class WorkflowRunStatusChoices(ChoiceSet):
+    """Life cycle of a workflow run."""
+
+    PENDING = "pending"
+    AWAITING_APPROVAL = "awaiting-approval"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    CHOICES = (
+        (PENDING, "Pending"),
+        (AWAITING_APPROVAL, "Awaiting approval"),
+        (RUNNING, "Running"),
+        (SUCCEEDED, "Succeeded"),
+        (FAILED, "Failed"),
+        (CANCELED, "Canceled"),
+    )
+    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING)
+    FINAL = (SUCCEEDED, FAILED, CANCELED)
+    CSS_CLASSES = {
+        PENDING: "secondary",
+        AWAITING_APPROVAL: "warning",
+        RUNNING: "info",
+        SUCCEEDED: "success",
+        FAILED: "danger",
+        CANCELED: "dark",
+    }
+
+
+class StepRunStatusChoices(ChoiceSet):
+    """Life cycle of one attempt of one workflow step."""
+
+    PENDING = "pending"
+    AWAITING_APPROVAL = "awaiting-approval"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELED = "canceled"
+    TIMED_OUT = "timed-out"
+
+    CHOICES = (
+        (PENDING, "Pending"),
+        (AWAITING_APPROVAL, "Awaiting approval"),
+        (RUNNING, "Running"),
+        (SUCCEEDED, "Succeeded"),
+        (FAILED, "Failed"),
+        (SKIPPED, "Skipped"),
+        (CANCELED, "Canceled"),
+        (TIMED_OUT, "Timed out"),
+    )
+    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING)
+    FINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELED, TIMED_OUT)
+    FAILURES = (FAILED, TIMED_OUT)
+    CSS_CLASSES = {
+        PENDING: "secondary",
+        AWAITING_APPROVAL: "warning",
+        RUNNING: "info",
+        SUCCEEDED: "success",
+        FAILED: "danger",
+        SKIPPED: "light",
+        CANCELED: "dark",
+        TIMED_OUT: "danger",
+    }
+    # Fill colours of the graph nodes.
+    COLORS = {
+        PENDING: "#e0e0e0",
+        AWAITING_APPROVAL: "#ffe082",
+        RUNNING: "#90caf9",
+        SUCCEEDED: "#a5d6a7",
+        FAILED: "#ef9a9a",
+        SKIPPED: "#f5f5f5",
+        CANCELED: "#bdbdbd",
+        TIMED_OUT: "#ffab91",
+    }
+
+
+class EdgeTriggerChoices(ChoiceSet):
+    """When an edge lets its target step start, given how its source step ended."""
+
+    ON_SUCCESS = "on-success"
+    ON_FAILURE = "on-failure"
+    ALWAYS = "always"
+    CONDITION = "condition"
+
+    CHOICES = (
+        (ON_SUCCESS, "On success"),
+        (ON_FAILURE, "On failure"),
+        (ALWAYS, "Always"),
+        (CONDITION, "When condition is true"),
+    )
+
+
+class JoinModeChoices(ChoiceSet):
+    """How a step with several incoming edges decides to start."""
+
+    ALL = "all"
+    ANY = "any"
+
+    CHOICES = (
+        (ALL, "All incoming edges fired"),
+        (ANY, "Any incoming edge fired"),
+    )
+
+
+class DryRunModeChoices(ChoiceSet):
+    """What a dry run of a workflow does with a step whose Job cannot dry-run."""
+
+    SKIP = "skip"
+    REFUSE = "refuse"
+
+    CHOICES = (
+        (SKIP, "Skip the step (logged)"),
+        (REFUSE, "Refuse the dry run"),
+    )

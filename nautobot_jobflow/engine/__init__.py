@@ -1,0 +1,1 @@
+"""Workflow execution: graph checks, templates, definition snapshots, advance(), completion and reconciliation."""

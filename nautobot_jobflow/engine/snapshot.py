@@ -1,0 +1,60 @@
+"""Frozen definitions: a run executes the snapshot taken at launch, so editing a workflow never changes a run."""
+
+from nautobot_jobflow.engine import graph as graph_utils
+
+
+def build_definition(workflow):
+    """Plain-data copy of a workflow's steps and edges (JSON-serialisable)."""
+    steps = {}
+    for step in workflow.steps.select_related("job", "subworkflow", "job_queue"):
+        steps[step.name] = {
+            "job": str(step.job_id) if step.job_id else None,
+            "job_name": step.job.name if step.job_id else None,
+            "job_supports_dryrun": bool(step.job.supports_dryrun) if step.job_id else False,
+            "subworkflow": str(step.subworkflow_id) if step.subworkflow_id else None,
+            "subworkflow_name": step.subworkflow.name if step.subworkflow_id else None,
+            "input_templates": step.input_templates or {},
+            "join_mode": step.join_mode,
+            "max_retries": step.max_retries,
+            "retry_backoff": step.retry_backoff,
+            "timeout": step.timeout,
+            "job_queue": str(step.job_queue_id) if step.job_queue_id else None,
+        }
+    edges = [
+        {"source": edge.source.name, "target": edge.target.name, "trigger": edge.trigger, "condition": edge.condition}
+        for edge in workflow.edges.select_related("source", "target").order_by("source__name", "target__name")
+    ]
+    graph = definition_graph({"steps": steps, "edges": edges})
+    return {
+        "workflow": str(workflow.pk),
+        "name": workflow.name,
+        "dryrun_mode": workflow.dryrun_mode,
+        "steps": steps,
+        "edges": edges,
+        "order": graph_utils.topological_order(graph),
+        "layers": graph_utils.layers(graph),
+    }
+
+
+def definition_graph(definition):
+    """networkx DiGraph of a snapshot."""
+    return graph_utils.build_graph(
+        definition["steps"].keys(), [(edge["source"], edge["target"]) for edge in definition["edges"]]
+    )
+
+
+def job_ids(definition, _workflow_model=None, _seen=None):
+    """Every Job pk a definition would start, nested workflows included (their current definitions)."""
+    from nautobot_jobflow.models import Workflow
+
+    seen = _seen if _seen is not None else set()
+    found = set()
+    for spec in definition["steps"].values():
+        if spec["job"]:
+            found.add(spec["job"])
+        elif spec["subworkflow"] and spec["subworkflow"] not in seen:
+            seen.add(spec["subworkflow"])
+            child = Workflow.objects.filter(pk=spec["subworkflow"]).first()
+            if child is not None:
+                found |= job_ids(build_definition(child), _seen=seen)
+    return found

@@ -1,0 +1,137 @@
+"""Validation of workflow definitions (used by model clean(), forms, the API and YAML import).
+
+Every problem is a ValidationError keyed by the field the user has to fix.
+"""
+
+from django.core.exceptions import ValidationError
+
+from nautobot_jobflow.choices import EdgeTriggerChoices
+from nautobot_jobflow.engine import graph as graph_utils
+from nautobot_jobflow.engine.templates import TemplateProblem, check_expression, check_syntax
+
+# Inputs the engine manages itself; templates may not set them.
+RESERVED_INPUTS = {"dryrun"}
+
+
+def job_variable_names(job):
+    """Names of the Job's input variables, or None when its code is not installed."""
+    job_class = job.job_class
+    if job_class is None:
+        return None
+    return set(job_class._get_vars())
+
+
+def validate_step(step):
+    """A step runs exactly one Job or one other workflow; its templates name real variables and parse."""
+    errors = {}
+    if bool(step.job_id) == bool(step.subworkflow_id):
+        errors["job"] = "Choose either a Job or a nested workflow for the step (exactly one)."
+    if step.name and not step.name.replace("_", "a").replace("-", "a").isalnum():
+        errors["name"] = "Use letters, digits, '_' and '-' only: templates refer to steps as steps.<name>."
+    if not isinstance(step.input_templates, dict):
+        errors["input_templates"] = "Input templates must be a JSON object of variable name to value or template."
+    elif step.job_id and not errors:
+        job = step.job
+        if job.has_sensitive_variables:
+            errors["job"] = (
+                f"Job '{job}' has sensitive variables; a workflow stores its steps' inputs, so it cannot be a step."
+            )
+        names = job_variable_names(job)
+        if names is None:
+            errors["job"] = f"Job '{job}' is not installed (its code cannot be loaded)."
+        else:
+            unknown = sorted(set(step.input_templates) - names)
+            if unknown:
+                errors["input_templates"] = (
+                    f"Job '{job}' has no variable {', '.join(repr(n) for n in unknown)}; "
+                    f"its variables are: {', '.join(sorted(names)) or '(none)'}."
+                )
+            reserved = sorted(set(step.input_templates) & RESERVED_INPUTS)
+            if reserved and "input_templates" not in errors:
+                errors["input_templates"] = "'dryrun' is set by the run's dry-run flag; remove it from the templates."
+    if step.subworkflow_id and step.workflow_id:
+        if step.subworkflow_id == step.workflow_id:
+            errors["subworkflow"] = "A workflow cannot run itself as a step."
+        elif _nests(step.subworkflow, step.workflow_id):
+            errors["subworkflow"] = f"Workflow '{step.subworkflow}' runs this workflow itself (nesting cycle)."
+    if isinstance(step.input_templates, dict) and "input_templates" not in errors:
+        try:
+            check_syntax(step.input_templates, "input_templates")
+        except TemplateProblem as problem:
+            errors["input_templates"] = str(problem)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _nests(workflow, target_id, seen=None):
+    """True when ``workflow`` runs the workflow ``target_id`` at any depth."""
+    seen = seen or set()
+    if workflow.pk in seen:
+        return False
+    seen.add(workflow.pk)
+    for child in workflow.steps.exclude(subworkflow=None).select_related("subworkflow"):
+        if child.subworkflow_id == target_id or _nests(child.subworkflow, target_id, seen):
+            return True
+    return False
+
+
+def validate_edge(edge):
+    """Both ends in the edge's workflow, no self-loop, a condition where needed, and no cycle."""
+    errors = {}
+    if edge.source_id and edge.target_id:
+        if edge.source_id == edge.target_id:
+            errors["target"] = f"A step cannot depend on itself (self-loop on '{edge.source.name}')."
+        if edge.workflow_id and (
+            edge.source.workflow_id != edge.workflow_id or edge.target.workflow_id != edge.workflow_id
+        ):
+            errors["source"] = "Both steps of an edge must belong to the edge's workflow."
+    if edge.trigger == EdgeTriggerChoices.CONDITION:
+        try:
+            check_expression(edge.condition, "condition")
+        except TemplateProblem as problem:
+            errors["condition"] = str(problem)
+    elif edge.condition and edge.condition.strip():
+        errors["condition"] = "A condition is only used with the 'When condition is true' trigger."
+    if not errors and edge.source_id and edge.target_id:
+        pairs = set(
+            edge.workflow.edges.exclude(pk=edge.pk).values_list("source__name", "target__name")
+        ) | {(edge.source.name, edge.target.name)}
+        step_names = list(edge.workflow.steps.values_list("name", flat=True))
+        cycle = graph_utils.find_cycle(graph_utils.build_graph(step_names, pairs))
+        if cycle:
+            errors["target"] = f"This edge would create a cycle: {graph_utils.describe_cycle(cycle)}."
+    if errors:
+        raise ValidationError(errors)
+
+
+def validate_definition(steps, edges):
+    """Validate a whole definition given as plain data (YAML import, API bulk).
+
+    ``steps``: list of dicts with at least ``name``; ``edges``: list of dicts with ``source``, ``target``,
+    ``trigger`` and ``condition``. Returns nothing; raises ValidationError naming the problem.
+    """
+    names = [step.get("name") for step in steps]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise ValidationError({"steps": f"Duplicate step names: {', '.join(duplicates)}."})
+    known = set(names)
+    pairs = []
+    for edge in edges:
+        source, target = edge.get("source"), edge.get("target")
+        for end in (source, target):
+            if end not in known:
+                raise ValidationError({"edges": f"Edge {source} → {target} names an unknown step '{end}'."})
+        if source == target:
+            raise ValidationError({"edges": f"A step cannot depend on itself (self-loop on '{source}')."})
+        trigger = edge.get("trigger", EdgeTriggerChoices.ON_SUCCESS)
+        if trigger not in EdgeTriggerChoices.values():
+            raise ValidationError({"edges": f"Edge {source} → {target}: unknown trigger '{trigger}'."})
+        if trigger == EdgeTriggerChoices.CONDITION:
+            try:
+                check_expression(edge.get("condition", ""), f"condition of edge {source} → {target}")
+            except TemplateProblem as problem:
+                raise ValidationError({"edges": str(problem)}) from None
+        pairs.append((source, target))
+    cycle = graph_utils.find_cycle(graph_utils.build_graph(names, pairs))
+    if cycle:
+        raise ValidationError({"edges": f"The edges form a cycle: {graph_utils.describe_cycle(cycle)}."})

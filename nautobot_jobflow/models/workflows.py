@@ -1,0 +1,259 @@
+"""Workflow models: a Workflow is a DAG of steps (Jobs or nested Workflows); runs record every attempt."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from nautobot.apps.models import BaseModel, ChangeLoggedModel, PrimaryModel, extras_features
+
+from nautobot_jobflow.choices import (
+    DryRunModeChoices,
+    EdgeTriggerChoices,
+    JoinModeChoices,
+    LaunchOriginChoices,
+    StepRunStatusChoices,
+    WorkflowRunStatusChoices,
+)
+
+MAX_RETRIES = 10
+MAX_TIMEOUT = 7 * 24 * 3600
+
+
+@extras_features("custom_fields", "custom_links", "export_templates", "graphql", "relationships", "webhooks")
+class Workflow(PrimaryModel):
+    """Jobs composed into a directed acyclic graph; every step runs as a real Nautobot Job."""
+
+    name = models.CharField(max_length=100, unique=True)
+    description = models.CharField(max_length=255, blank=True)
+    enabled = models.BooleanField(default=True, help_text="Disabled workflows cannot be launched.")
+    input_schema = models.JSONField(
+        default=dict, blank=True, help_text="JSON Schema that the run inputs must satisfy (empty: any object)."
+    )
+    default_inputs = models.JSONField(default=dict, blank=True, help_text="Inputs used where a launch gives none.")
+    dryrun_mode = models.CharField(
+        max_length=20,
+        choices=DryRunModeChoices,
+        default=DryRunModeChoices.SKIP,
+        verbose_name="Dry-run mode",
+        help_text="What a dry run does with a step whose Job cannot dry-run.",
+    )
+
+    natural_key_field_names = ["name"]
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        """Validate the input schema and the default inputs against it."""
+        super().clean()
+        from nautobot_jobflow.engine.inputs import schema_errors, validate_against_schema
+
+        if not isinstance(self.input_schema, dict):
+            raise ValidationError({"input_schema": "The input schema must be a JSON object."})
+        if not isinstance(self.default_inputs, dict):
+            raise ValidationError({"default_inputs": "Default inputs must be a JSON object."})
+        problem = schema_errors(self.input_schema)
+        if problem:
+            raise ValidationError({"input_schema": problem})
+        if self.default_inputs and self.input_schema:
+            problem = validate_against_schema(self.input_schema, self.default_inputs, partial=True)
+            if problem:
+                raise ValidationError({"default_inputs": problem})
+
+
+@extras_features("graphql", "webhooks")
+class WorkflowStep(BaseModel, ChangeLoggedModel):
+    """One node of a workflow: a Job (or a nested Workflow) with templates that produce its inputs."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
+    name = models.CharField(
+        max_length=100, help_text="Unique within the workflow; templates refer to it as steps.<name>."
+    )
+    job = models.ForeignKey(
+        "extras.Job", on_delete=models.PROTECT, null=True, blank=True, related_name="jobflow_workflow_steps"
+    )
+    subworkflow = models.ForeignKey(
+        Workflow,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="parent_steps",
+        help_text="Run this workflow as the step (instead of a Job).",
+    )
+    input_templates = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Job variable name to a literal or a Jinja2 template over inputs and steps.<name>.result/status.",
+    )
+    join_mode = models.CharField(max_length=10, choices=JoinModeChoices, default=JoinModeChoices.ALL)
+    max_retries = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(MAX_RETRIES)])
+    retry_backoff = models.PositiveIntegerField(
+        default=0, help_text="Seconds before the first retry; doubled for each further retry."
+    )
+    timeout = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_TIMEOUT)],
+        help_text="Seconds; an attempt still running after this is stopped and marked timed out.",
+    )
+    job_queue = models.ForeignKey(
+        "extras.JobQueue", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobflow_workflow_steps"
+    )
+
+    natural_key_field_names = ["workflow", "name"]
+
+    class Meta:
+        ordering = ["workflow", "name"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "name"], name="jobflow_step_unique_name")]
+
+    def __str__(self):
+        return f"{self.workflow}: {self.name}"
+
+    @property
+    def target_label(self):
+        """What the step runs, for tables and graphs."""
+        if self.subworkflow_id:
+            return f"Workflow {self.subworkflow}"
+        return str(self.job) if self.job_id else "—"
+
+    def get_absolute_url(self, api=False):
+        """A step is shown on its workflow's page."""
+        if api:
+            return reverse("plugins-api:nautobot_jobflow-api:workflowstep-detail", kwargs={"pk": self.pk})
+        return reverse("plugins:nautobot_jobflow:workflow", kwargs={"pk": self.workflow_id})
+
+    def clean(self):
+        """A step runs exactly one Job or one other workflow, and its templates must parse."""
+        super().clean()
+        from nautobot_jobflow.engine.validation import validate_step
+
+        validate_step(self)
+
+
+@extras_features("graphql", "webhooks")
+class WorkflowEdge(BaseModel, ChangeLoggedModel):
+    """A dependency between two steps, with the trigger that lets the target start."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="edges")
+    source = models.ForeignKey(WorkflowStep, on_delete=models.CASCADE, related_name="outgoing_edges")
+    target = models.ForeignKey(WorkflowStep, on_delete=models.CASCADE, related_name="incoming_edges")
+    trigger = models.CharField(max_length=20, choices=EdgeTriggerChoices, default=EdgeTriggerChoices.ON_SUCCESS)
+    condition = models.TextField(
+        blank=True,
+        help_text="Jinja2 expression over inputs and steps.<name>.result/status; used with the 'condition' trigger.",
+    )
+
+    class Meta:
+        ordering = ["workflow", "source__name", "target__name"]
+        constraints = [models.UniqueConstraint(fields=["source", "target"], name="jobflow_edge_unique_pair")]
+
+    def __str__(self):
+        return f"{self.source.name} → {self.target.name} ({self.get_trigger_display()})"
+
+    def get_absolute_url(self, api=False):
+        """An edge is shown on its workflow's page."""
+        if api:
+            return reverse("plugins-api:nautobot_jobflow-api:workflowedge-detail", kwargs={"pk": self.pk})
+        return reverse("plugins:nautobot_jobflow:workflow", kwargs={"pk": self.workflow_id})
+
+    def clean(self):
+        """Both ends in this workflow, no self-loop, no cycle, a valid condition where one is needed."""
+        super().clean()
+        from nautobot_jobflow.engine.validation import validate_edge
+
+        validate_edge(self)
+
+
+@extras_features("graphql", "webhooks", "export_templates")
+class WorkflowRun(BaseModel):
+    """One execution of a workflow, against a frozen snapshot of its definition."""
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs")
+    workflow_name = models.CharField(max_length=100, help_text="Name of the workflow when the run started.")
+    status = models.CharField(
+        max_length=20, choices=WorkflowRunStatusChoices, default=WorkflowRunStatusChoices.PENDING, db_index=True
+    )
+    inputs = models.JSONField(default=dict, blank=True)
+    dryrun = models.BooleanField(default=False, verbose_name="Dry run")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobflow_runs"
+    )
+    origin = models.CharField(max_length=20, choices=LaunchOriginChoices, default=LaunchOriginChoices.UI)
+    parent_step_run = models.ForeignKey(
+        "WorkflowStepRun", on_delete=models.CASCADE, null=True, blank=True, related_name="child_runs"
+    )
+    rerun_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns", verbose_name="Rerun of"
+    )
+    definition = models.JSONField(default=dict, help_text="Snapshot of the workflow definition this run executes.")
+    error = models.TextField(blank=True)
+    created = models.DateTimeField(auto_now_add=True, db_index=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self):
+        return f"{self.workflow_name} run {self.created:%Y-%m-%d %H:%M:%S}" if self.created else self.workflow_name
+
+    @property
+    def is_active(self):
+        """True until the run reaches a final state."""
+        return self.status in WorkflowRunStatusChoices.ACTIVE
+
+    def get_status_class(self):
+        """Bootstrap colour of the status badge."""
+        return WorkflowRunStatusChoices.CSS_CLASSES.get(self.status, "secondary")
+
+
+class WorkflowStepRun(BaseModel):
+    """One attempt of one step in a run; its Job runs as a real JobResult."""
+
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="step_runs")
+    step_name = models.CharField(max_length=100)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(
+        max_length=20, choices=StepRunStatusChoices, default=StepRunStatusChoices.PENDING, db_index=True
+    )
+    job_result = models.ForeignKey(
+        "extras.JobResult", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobflow_step_runs"
+    )
+    rendered_inputs = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(null=True, blank=True, help_text="Copy of the Job's result (or the nested run's).")
+    reused_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="Rerun: result kept."
+    )
+    error = models.TextField(blank=True)
+    not_before = models.DateTimeField(null=True, blank=True, help_text="A retry waits until this time.")
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["run", "created", "step_name", "attempt"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "step_name", "attempt"], name="jobflow_steprun_unique_attempt")
+        ]
+
+    def __str__(self):
+        return f"{self.step_name} #{self.attempt}"
+
+    def get_absolute_url(self, api=False):
+        """A step run is shown on its run's page."""
+        if api:
+            return reverse("plugins-api:nautobot_jobflow-api:workflowsteprun-detail", kwargs={"pk": self.pk})
+        return reverse("plugins:nautobot_jobflow:workflowrun", kwargs={"pk": self.run_id})
+
+    @property
+    def is_final(self):
+        """True when this attempt is over."""
+        return self.status in StepRunStatusChoices.FINAL
+
+    def get_status_class(self):
+        """Bootstrap colour of the status badge."""
+        return StepRunStatusChoices.CSS_CLASSES.get(self.status, "secondary")
