@@ -1,6 +1,6 @@
 """Navigation menu of nautobot-jobflow: one "Jobflow" tab; each capability adds its group here."""
 
-from nautobot.apps.ui import NavMenuGroup, NavMenuItem, NavMenuTab
+from nautobot.apps.ui import NavMenuAddButton, NavMenuGroup, NavMenuItem, NavMenuTab
 from nautobot.core.ui.choices import NavigationIconChoices
 
 menu_items = (
@@ -18,6 +18,36 @@ menu_items = (
                         name="Overview",
                         weight=100,
                         permissions=["extras.view_job"],
+                    ),
+                ),
+            ),
+            NavMenuGroup(
+                name="Workflows",
+                weight=200,
+                items=(
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:workflow_list",
+                        name="Workflows",
+                        weight=100,
+                        permissions=["nautobot_jobflow.view_workflow"],
+                        buttons=(
+                            NavMenuAddButton(
+                                link="plugins:nautobot_jobflow:workflow_add",
+                                permissions=["nautobot_jobflow.add_workflow"],
+                            ),
+                        ),
+                    ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:workflow_import_yaml",
+                        name="Import workflow (YAML)",
+                        weight=200,
+                        permissions=["nautobot_jobflow.add_workflow"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:workflowrun_list",
+                        name="Workflow Runs",
+                        weight=300,
+                        permissions=["nautobot_jobflow.view_workflowrun"],
                     ),
                 ),
             ),

@@ -3,12 +3,20 @@
 from django.templatetags.static import static
 from django.urls import path
 from django.views.generic import RedirectView
+from nautobot.apps.urls import NautobotUIViewSetRouter
 
 from nautobot_jobflow import views
 
 app_name = "nautobot_jobflow"
 
+router = NautobotUIViewSetRouter()
+router.register("workflows", views.WorkflowUIViewSet)
+router.register("workflow-steps", views.WorkflowStepUIViewSet)
+router.register("workflow-edges", views.WorkflowEdgeUIViewSet)
+router.register("workflow-runs", views.WorkflowRunUIViewSet)
+
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),
     path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),
+    *router.urls,
 ]

@@ -211,6 +211,7 @@ class WorkflowRun(BaseModel):
         return WorkflowRunStatusChoices.CSS_CLASSES.get(self.status, "secondary")
 
 
+@extras_features("graphql")
 class WorkflowStepRun(BaseModel):
     """One attempt of one step in a run; its Job runs as a real JobResult."""
 

@@ -1,4 +1,4 @@
-"""UI views of nautobot-jobflow."""
+"""The landing page of nautobot-jobflow."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView

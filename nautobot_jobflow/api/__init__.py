@@ -1,0 +1,1 @@
+"""REST API of nautobot-jobflow, under /api/plugins/jobflow/."""

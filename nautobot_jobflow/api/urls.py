@@ -1,0 +1,15 @@
+"""REST API routes of nautobot-jobflow (``plugins-api:nautobot_jobflow-api:<model>-list|detail``)."""
+
+from nautobot.apps.api import OrderedDefaultRouter
+
+from nautobot_jobflow.api import views
+
+router = OrderedDefaultRouter()
+router.register("workflows", views.WorkflowViewSet)
+router.register("workflow-steps", views.WorkflowStepViewSet)
+router.register("workflow-edges", views.WorkflowEdgeViewSet)
+router.register("workflow-runs", views.WorkflowRunViewSet)
+router.register("workflow-step-runs", views.WorkflowStepRunViewSet)
+
+app_name = "nautobot_jobflow-api"
+urlpatterns = router.urls

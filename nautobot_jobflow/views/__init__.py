@@ -1,0 +1,14 @@
+"""UI views of nautobot-jobflow: the landing page and one NautobotUIViewSet per model."""
+
+from nautobot_jobflow.views.home import JobflowHomeView
+from nautobot_jobflow.views.runs import WorkflowRunUIViewSet
+from nautobot_jobflow.views.steps import WorkflowEdgeUIViewSet, WorkflowStepUIViewSet
+from nautobot_jobflow.views.workflows import WorkflowUIViewSet
+
+__all__ = [
+    "JobflowHomeView",
+    "WorkflowEdgeUIViewSet",
+    "WorkflowRunUIViewSet",
+    "WorkflowStepUIViewSet",
+    "WorkflowUIViewSet",
+]

@@ -1,0 +1,201 @@
+"""Workflow pages: list, detail (fields, graph, steps, edges, runs), edit, run form and YAML export/import."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from nautobot.apps.ui import (
+    Button,
+    ButtonColorChoices,
+    ObjectDetailContent,
+    ObjectFieldsPanel,
+    ObjectsTablePanel,
+    SectionChoices,
+)
+from nautobot.apps.views import NautobotUIViewSet
+from nautobot.core.templatetags import helpers
+from rest_framework.decorators import action
+
+from nautobot_jobflow import filters, forms, tables
+from nautobot_jobflow.api import serializers
+from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.input_forms import WorkflowLaunchForm
+from nautobot_jobflow.models import Workflow
+from nautobot_jobflow.views.panels import WorkflowGraphPanel
+
+
+def _json(value):
+    return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
+
+
+class WorkflowUIViewSet(NautobotUIViewSet):
+    """Workflows: CRUD, bulk edit/delete, CSV export; steps and edges are edited from the detail page."""
+
+    queryset = Workflow.objects.prefetch_related("tags")
+    filterset_class = filters.WorkflowFilterSet
+    filterset_form_class = forms.WorkflowFilterForm
+    form_class = forms.WorkflowForm
+    bulk_update_form_class = forms.WorkflowBulkEditForm
+    serializer_class = serializers.WorkflowSerializer
+    table_class = tables.WorkflowTable
+    action_buttons = ("add", "export")
+
+    object_detail_content = ObjectDetailContent(
+        panels=(
+            ObjectFieldsPanel(
+                weight=100,
+                section=SectionChoices.LEFT_HALF,
+                fields=["name", "description", "enabled", "dryrun_mode"],
+            ),
+            ObjectFieldsPanel(
+                weight=200,
+                section=SectionChoices.RIGHT_HALF,
+                label="Inputs",
+                fields=["input_schema", "default_inputs"],
+                value_transforms={"input_schema": [_json], "default_inputs": [_json]},
+            ),
+            WorkflowGraphPanel(weight=100, section=SectionChoices.FULL_WIDTH),
+            ObjectsTablePanel(
+                weight=200,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.WorkflowStepTable,
+                table_filter="workflow",
+                table_title="Steps",
+                select_related_fields=["job", "subworkflow", "job_queue"],
+                exclude_columns=["workflow"],
+                enable_related_link=False,
+            ),
+            ObjectsTablePanel(
+                weight=300,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.WorkflowEdgeTable,
+                table_filter="workflow",
+                table_title="Edges",
+                select_related_fields=["source", "target"],
+                exclude_columns=["workflow"],
+                enable_related_link=False,
+            ),
+            ObjectsTablePanel(
+                weight=400,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.WorkflowRunTable,
+                table_filter="workflow",
+                table_title="Recent runs",
+                select_related_fields=["workflow", "user"],
+                exclude_columns=["workflow", "pk"],
+                add_button_route=None,
+                max_display_count=10,
+                paginate=False,
+            ),
+        ),
+        extra_buttons=(
+            Button(
+                weight=100,
+                label="Run",
+                icon="mdi-play",
+                color=ButtonColorChoices.GREEN,
+                link_name="plugins:nautobot_jobflow:workflow_run",
+                required_permissions=["nautobot_jobflow.view_workflow"],
+            ),
+            Button(
+                weight=200,
+                label="Export YAML",
+                icon="mdi-download",
+                link_name="plugins:nautobot_jobflow:workflow_export_yaml",
+                required_permissions=["nautobot_jobflow.view_workflow"],
+            ),
+        ),
+    )
+
+    @action(detail=True, url_path="run", url_name="run", methods=["get", "post"], custom_view_base_action="view")
+    def run(self, request, *args, **kwargs):
+        """The run form: inputs from the input schema plus dry run; POST launches through launch()."""
+        workflow = self.get_object()
+        form = WorkflowLaunchForm(request.POST or None, workflow=workflow)
+        if request.method == "POST" and form.is_valid():
+            outcome = self._launch(request, form, workflow)
+            if outcome is not None:
+                if outcome.approval_required:
+                    messages.info(request, f"The run of {workflow} needs approval before it starts.")
+                    return redirect(workflow.get_absolute_url())
+                if outcome.run is not None:
+                    messages.success(request, f"Started {outcome.run}.")
+                    return redirect(outcome.run.get_absolute_url())
+                return redirect(workflow.get_absolute_url())
+        return render(
+            request,
+            "nautobot_jobflow/workflow_run.html",
+            {"object": workflow, "form": form, "return_url": workflow.get_absolute_url()},
+        )
+
+    @staticmethod
+    def _launch(request, form, workflow):
+        """launch(); refusals become form errors on the field they name, forbidden Jobs a non-field error."""
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+
+        try:
+            return launch(
+                workflow, form.get_inputs(), request.user, LaunchOriginChoices.UI, dryrun=form.cleaned_data["dryrun"]
+            )
+        except LaunchForbidden as error:
+            form.add_error(None, str(error.args[0]) if error.args else "You may not run this workflow.")
+        except LaunchRefused as error:
+            add_launch_errors(form, error)
+        return None
+
+    @action(detail=True, url_path="yaml", url_name="export_yaml", methods=["get"], custom_view_base_action="view")
+    def export_yaml(self, request, *args, **kwargs):
+        """Download the workflow definition as ``<name>.yaml``."""
+        from nautobot_jobflow.engine.yaml_io import export_workflow
+
+        workflow = self.get_object()
+        response = HttpResponse(export_workflow(workflow), content_type="application/yaml; charset=utf-8")
+        filename = slugify(workflow.name) or "workflow"
+        response["Content-Disposition"] = f'attachment; filename="{filename}.yaml"'
+        return response
+
+    @action(
+        detail=False,
+        url_path="import-yaml",
+        url_name="import_yaml",
+        methods=["get", "post"],
+        custom_view_base_action="add",
+    )
+    def import_yaml(self, request, *args, **kwargs):
+        """Create (or replace the steps and edges of) a workflow from YAML; problems are shown as form errors."""
+        from nautobot_jobflow.engine.yaml_io import import_workflow
+
+        form = forms.WorkflowImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            existing = set(Workflow.objects.values_list("pk", flat=True))
+            try:
+                with transaction.atomic():
+                    workflow = import_workflow(form.cleaned_data["yaml_text"], request.user)
+                    # Replacing needs change permission on that workflow, creating needs add permission.
+                    needed = "change" if workflow.pk in existing else "add"
+                    if not Workflow.objects.restrict(request.user, needed).filter(pk=workflow.pk).exists():
+                        raise ValidationError(f"You may not create or change the workflow '{workflow.name}'.")
+            except ValidationError as error:
+                form.add_error("yaml_text", error.messages)
+            else:
+                messages.success(request, f"Imported workflow {workflow}.")
+                return redirect(workflow.get_absolute_url())
+        return render(
+            request,
+            "nautobot_jobflow/workflow_import_yaml.html",
+            {"form": form, "return_url": self.get_return_url(request)},
+        )
+
+
+def add_launch_errors(form, error):
+    """Put a LaunchRefused's messages on the form fields they name (unknown names become non-field errors)."""
+    if hasattr(error, "error_dict"):
+        for key, messages_ in error.message_dict.items():
+            field = form.field_name_for(key) if key not in (None, "__all__") else None
+            if key == "dryrun":
+                field = "dryrun"
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
