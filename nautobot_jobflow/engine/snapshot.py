@@ -37,7 +37,7 @@ def build_definition(workflow):
 
 
 def definition_graph(definition):
-    """networkx DiGraph of a snapshot."""
+    """Networkx DiGraph of a snapshot."""
     return graph_utils.build_graph(
         definition["steps"].keys(), [(edge["source"], edge["target"]) for edge in definition["edges"]]
     )

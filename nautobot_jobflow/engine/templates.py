@@ -53,7 +53,9 @@ def check_syntax(value, label):
         try:
             ENVIRONMENT.parse(value)
         except TemplateSyntaxError as error:
-            raise TemplateProblem(f"template {label} has a syntax error: {error.message} (line {error.lineno})") from None
+            raise TemplateProblem(
+                f"template {label} has a syntax error: {error.message} (line {error.lineno})"
+            ) from None
 
 
 def check_expression(expression, label):
@@ -88,7 +90,7 @@ def render_value(value, context, label):
         raise TemplateProblem(f"template {label} ({value!r}) was refused by the sandbox: {error}") from None
     except TemplateSyntaxError as error:
         raise TemplateProblem(f"template {label} ({value!r}) has a syntax error: {error.message}") from None
-    except Exception as error:  # noqa: BLE001 - any error inside a user template is reported, not raised
+    except Exception as error:
         raise TemplateProblem(f"template {label} ({value!r}) failed: {type(error).__name__}: {error}") from None
     if isinstance(result, str) and len(result) > MAX_RENDERED_CHARS:
         raise TemplateProblem(f"template {label} rendered {len(result):,} characters (limit {MAX_RENDERED_CHARS:,})")
@@ -113,5 +115,5 @@ def evaluate_condition(expression, context, label="condition"):
         raise TemplateProblem(f"{label} ({expression!r}) has a syntax error: {error.message}") from None
     except SecurityError as error:
         raise TemplateProblem(f"{label} ({expression!r}) was refused by the sandbox: {error}") from None
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         raise TemplateProblem(f"{label} ({expression!r}) failed: {type(error).__name__}: {error}") from None

@@ -93,9 +93,9 @@ def validate_edge(edge):
     elif edge.condition and edge.condition.strip():
         errors["condition"] = "A condition is only used with the 'When condition is true' trigger."
     if not errors and edge.source_id and edge.target_id:
-        pairs = set(
-            edge.workflow.edges.exclude(pk=edge.pk).values_list("source__name", "target__name")
-        ) | {(edge.source.name, edge.target.name)}
+        pairs = set(edge.workflow.edges.exclude(pk=edge.pk).values_list("source__name", "target__name")) | {
+            (edge.source.name, edge.target.name)
+        }
         step_names = list(edge.workflow.steps.values_list("name", flat=True))
         cycle = graph_utils.find_cycle(graph_utils.build_graph(step_names, pairs))
         if cycle:

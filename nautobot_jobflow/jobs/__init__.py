@@ -2,6 +2,8 @@
 
 from nautobot.apps.jobs import register_jobs
 
-jobs = []
+from nautobot_jobflow.jobs.workflows import ReconcileWorkflowRuns, RunWorkflow
+
+jobs = [RunWorkflow, ReconcileWorkflowRuns]
 
 register_jobs(*jobs)

@@ -1,0 +1,383 @@
+"""advance(): move a workflow run forward. Safe to call any number of times, from any process.
+
+All run state is in PostgreSQL. ``advance`` locks the run row (SELECT ... FOR UPDATE), so two workers finishing
+two parents of a fan-in step at the same moment are serialised: the second sees the step already started and
+does nothing. A unique constraint on (run, step, attempt) backs this up at the database level.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.models import Job, JobQueue, JobResult
+
+from nautobot_jobflow.choices import (
+    EdgeTriggerChoices,
+    JoinModeChoices,
+    StepRunStatusChoices,
+    WorkflowRunStatusChoices,
+)
+from nautobot_jobflow.engine.templates import TemplateProblem, evaluate_condition, render_mapping
+from nautobot_jobflow.models import WorkflowRun, WorkflowStepRun
+
+logger = logging.getLogger(__name__)
+
+S = StepRunStatusChoices
+R = WorkflowRunStatusChoices
+MAX_ERROR_CHARS = 4000
+
+
+def advance(run_id):
+    """Sync running steps, start every step that is ready, finish the run when nothing is left. Returns the run."""
+    follow_ups = []
+    with transaction.atomic():
+        run = WorkflowRun.objects.select_for_update().filter(pk=run_id).first()
+        if run is None or run.status not in (R.PENDING, R.RUNNING):
+            return run
+        if run.status == R.PENDING:
+            run.status = R.RUNNING
+            run.started = timezone.now()
+            run.save(update_fields=["status", "started"])
+        state = RunState(run)
+        state.sync()
+        state.start_ready_steps()
+        state.finish_if_done()
+        follow_ups = state.follow_ups
+    for callback in follow_ups:
+        callback()
+    return run
+
+
+def schedule_advance(run_id, countdown):
+    """Ask any worker to advance the run after ``countdown`` seconds (retry backoff, step timeouts)."""
+    from nautobot_jobflow.engine.tasks import advance_run_task
+
+    transaction.on_commit(lambda: advance_run_task.apply_async(args=[str(run_id)], countdown=max(0, countdown)))
+
+
+def _truncate(text):
+    text = str(text or "")
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 20] + "\n… (truncated)"
+
+
+class RunState:
+    """The run's snapshot and its step runs, loaded once per advance() under the run's row lock."""
+
+    def __init__(self, run):
+        self.run = run
+        self.definition = run.definition
+        self.steps = self.definition["steps"]
+        self.incoming = {name: [] for name in self.steps}
+        self.outgoing = {name: [] for name in self.steps}
+        for edge in self.definition["edges"]:
+            self.incoming[edge["target"]].append(edge)
+            self.outgoing[edge["source"]].append(edge)
+        self.latest = {}
+        for step_run in run.step_runs.select_related("job_result").order_by("step_name", "attempt"):
+            self.latest[step_run.step_name] = step_run
+        self.now = timezone.now()
+        self.follow_ups = []
+
+    # ---------------------------------------------------------------------------------------------- context
+    def context(self):
+        """Template context: inputs, steps.<name>.result/status/error of steps that ran, and the run."""
+        steps = {
+            name: {"status": step_run.status, "result": step_run.result, "error": step_run.error}
+            for name, step_run in self.latest.items()
+            if step_run.is_final
+        }
+        return {
+            "inputs": self.run.inputs,
+            "steps": steps,
+            "run": {"id": str(self.run.pk), "dryrun": self.run.dryrun, "workflow": self.run.workflow_name},
+        }
+
+    def settled(self, name):
+        """True when the step's latest attempt is over and no retry will follow."""
+        step_run = self.latest.get(name)
+        return step_run is not None and step_run.is_final
+
+    # ---------------------------------------------------------------------------------------------- sync
+    def sync(self):
+        """Bring running attempts up to date from their JobResults / nested runs; apply timeouts and retries."""
+        for name, step_run in list(self.latest.items()):
+            if step_run.status == S.RUNNING:
+                self._sync_running(name, step_run)
+            elif self._retry_due(step_run):
+                self._launch_attempt(name, step_run)
+
+    def _retry_due(self, step_run):
+        """A retry attempt waiting for its backoff, whose time has come."""
+        return (
+            step_run.status == S.PENDING
+            and step_run.job_result_id is None
+            and (step_run.not_before is None or step_run.not_before <= self.now)
+            and not step_run.child_runs.exists()
+        )
+
+    def _sync_running(self, name, step_run):
+        spec = self.steps[name]
+        if step_run.job_result_id:
+            job_result = step_run.job_result
+            if job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
+                self._finish_attempt(step_run, S.SUCCEEDED, result=job_result.result)
+            elif job_result.status in JobResultStatusChoices.READY_STATES:
+                self._finish_attempt(step_run, S.FAILED, error=self._job_error(job_result))
+            elif self._timed_out(spec, step_run):
+                self._cancel_job_result(job_result, reason="timeout")
+                self._finish_attempt(
+                    step_run, S.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
+                )
+        else:
+            child = step_run.child_runs.order_by("-created").first()
+            if child is not None and child.status in R.FINAL:
+                status = {R.SUCCEEDED: S.SUCCEEDED, R.CANCELED: S.CANCELED}.get(child.status, S.FAILED)
+                self._finish_attempt(step_run, status, result=_run_results(child), error=child.error)
+            elif self._timed_out(spec, step_run):
+                if child is not None:
+                    from nautobot_jobflow.engine.control import cancel_run
+
+                    self.follow_ups.append(lambda child=child: cancel_run(child, self.run.user, reason="timeout"))
+                self._finish_attempt(
+                    step_run, S.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
+                )
+        if step_run.status in S.FAILURES:
+            self._maybe_retry(name, step_run)
+
+    def _timed_out(self, spec, step_run):
+        return (
+            bool(spec.get("timeout"))
+            and step_run.started
+            and step_run.started + timedelta(seconds=spec["timeout"]) <= self.now
+        )
+
+    @staticmethod
+    def _job_error(job_result):
+        if job_result.status == JobResultStatusChoices.STATUS_REVOKED:
+            return f"Job result {job_result.pk} was canceled."
+        traceback = (job_result.traceback or "").strip()
+        last_line = traceback.splitlines()[-1] if traceback else "the Job failed"
+        return _truncate(f"Job failed: {last_line}")
+
+    def _cancel_job_result(self, job_result, reason):
+        from nautobot.extras.jobs_cancel import CancelFactory
+
+        user = self.run.user
+
+        def cancel():
+            try:
+                CancelFactory.get_strategy(job_result.queue_type).cancel(job_result, user=user)
+            except Exception:  # the step is already marked; a failed cancel is logged, not fatal
+                logger.exception("Could not cancel JobResult %s (%s)", job_result.pk, reason)
+
+        self.follow_ups.append(cancel)
+
+    def _finish_attempt(self, step_run, status, result=None, error=""):
+        step_run.status = status
+        step_run.result = result
+        step_run.error = _truncate(error)
+        step_run.finished = self.now
+        step_run.save(update_fields=["status", "result", "error", "finished"])
+
+    def _maybe_retry(self, name, step_run):
+        spec = self.steps[name]
+        if step_run.attempt > spec.get("max_retries", 0):
+            return
+        delay = (spec.get("retry_backoff") or 0) * (2 ** (step_run.attempt - 1))
+        retry = WorkflowStepRun.objects.create(
+            run=self.run,
+            step_name=name,
+            attempt=step_run.attempt + 1,
+            status=S.PENDING,
+            rendered_inputs=step_run.rendered_inputs,
+            not_before=self.now + timedelta(seconds=delay),
+        )
+        self.latest[name] = retry
+        if delay:
+            schedule_advance(self.run.pk, delay)
+        else:
+            self._launch_attempt(name, retry)
+
+    # ---------------------------------------------------------------------------------------------- readiness
+    def edge_state(self, edge):
+        """'fired', 'dead' or 'waiting' for one incoming edge."""
+        source = edge["source"]
+        if not self.settled(source):
+            return "waiting"
+        source_run = self.latest[source]
+        if source_run.status in (S.SKIPPED, S.CANCELED):
+            return "dead"
+        trigger = edge["trigger"]
+        if trigger == EdgeTriggerChoices.ON_SUCCESS:
+            return "fired" if source_run.status == S.SUCCEEDED else "dead"
+        if trigger == EdgeTriggerChoices.ON_FAILURE:
+            return "fired" if source_run.status in S.FAILURES else "dead"
+        if trigger == EdgeTriggerChoices.ALWAYS:
+            return "fired"
+        label = f"condition of edge {source} → {edge['target']}"
+        return "fired" if evaluate_condition(edge["condition"], self.context(), label) else "dead"
+
+    def start_ready_steps(self):
+        """Start (or skip) every step that has not started and whose incoming edges are decided."""
+        for name in self.definition["order"]:
+            if name in self.latest:
+                continue
+            edges = self.incoming[name]
+            if not edges:
+                self._start_step(name)
+                continue
+            try:
+                states = [self.edge_state(edge) for edge in edges]
+            except TemplateProblem as problem:
+                self._record_step(name, S.FAILED, error=str(problem))
+                continue
+            join_any = self.steps[name].get("join_mode") == JoinModeChoices.ANY
+            if (join_any and "fired" in states) or (not join_any and all(state == "fired" for state in states)):
+                self._start_step(name)
+            elif "waiting" in states:
+                continue
+            else:
+                dead = [edge["source"] for edge, state in zip(edges, states, strict=True) if state == "dead"]
+                self._record_step(name, S.SKIPPED, error=f"Skipped: the edge(s) from {', '.join(dead)} did not fire.")
+
+    def _record_step(self, name, status, error="", result=None):
+        step_run = WorkflowStepRun.objects.create(
+            run=self.run,
+            step_name=name,
+            attempt=1,
+            status=status,
+            error=_truncate(error),
+            result=result,
+            started=self.now,
+            finished=self.now,
+        )
+        self.latest[name] = step_run
+        # A step that ends without running may make its own children ready in this same pass.
+        return step_run
+
+    def _start_step(self, name):
+        reused = self._reusable_result(name)
+        if reused is not None:
+            step_run = self._record_step(name, S.SUCCEEDED, result=reused.result)
+            step_run.reused_from = reused
+            step_run.rendered_inputs = reused.rendered_inputs
+            step_run.save(update_fields=["reused_from", "rendered_inputs"])
+            return
+        step_run = WorkflowStepRun.objects.create(run=self.run, step_name=name, attempt=1, status=S.PENDING)
+        self.latest[name] = step_run
+        self._launch_attempt(name, step_run)
+
+    def _reusable_result(self, name):
+        """For a rerun: the succeeded step run of the original run to keep, if this step is not to run again."""
+        keep = (self.definition.get("rerun") or {}).get("keep", {})
+        if name not in keep:
+            return None
+        return WorkflowStepRun.objects.filter(pk=keep[name]).first()
+
+    def _launch_attempt(self, name, step_run):
+        """Render the step's inputs and start its Job (or nested workflow); failures end the attempt cleanly."""
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, check_job_runnable, prepare_job_kwargs
+
+        spec = self.steps[name]
+        step_run.started = self.now
+        step_run.status = S.RUNNING
+        try:
+            rendered = render_mapping(spec["input_templates"], self.context())
+        except TemplateProblem as problem:
+            step_run.save(update_fields=["started", "status"])
+            self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': {problem}")
+            return
+        step_run.rendered_inputs = rendered
+        step_run.save(update_fields=["started", "status", "rendered_inputs"])
+        try:
+            if spec["job"]:
+                job = Job.objects.get(pk=spec["job"])
+                if self.run.dryrun:
+                    if not job.supports_dryrun:
+                        self._finish_attempt(
+                            step_run,
+                            S.SKIPPED,
+                            error=f"Skipped in this dry run: Job '{job}' does not support dry run.",
+                        )
+                        return
+                    rendered = {**rendered, "dryrun": True}
+                check_job_runnable(job, self.run.user)
+                job_kwargs = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
+                job_queue = JobQueue.objects.filter(pk=spec["job_queue"]).first() if spec.get("job_queue") else None
+                job_result = JobResult.enqueue_job(job, self.run.user, job_kwargs=job_kwargs, job_queue=job_queue)
+                step_run.job_result = job_result
+                step_run.save(update_fields=["job_result"])
+            else:
+                from nautobot_jobflow.launch import start_child_run
+
+                start_child_run(spec, rendered, self.run, step_run)
+        except Job.DoesNotExist:
+            self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': its Job no longer exists.")
+            return
+        except (LaunchRefused, LaunchForbidden) as problem:
+            self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': {_message(problem)}")
+            return
+        if spec.get("timeout"):
+            schedule_advance(self.run.pk, spec["timeout"] + 1)
+
+    # ---------------------------------------------------------------------------------------------- finish
+    def finish_if_done(self):
+        """When every step is settled: the run fails if a failure was not handled by an edge, else succeeds."""
+        # Steps skipped or failed in this pass may have made others ready: loop until nothing changes.
+        while True:
+            before = len(self.latest)
+            self.start_ready_steps()
+            if len(self.latest) == before:
+                break
+        if len(self.latest) < len(self.steps) or not all(self.settled(name) for name in self.steps):
+            return
+        unhandled = [
+            name
+            for name, step_run in self.latest.items()
+            if step_run.status in S.FAILURES and not self._failure_handled(name)
+        ]
+        self.run.status = R.FAILED if unhandled else R.SUCCEEDED
+        if unhandled:
+            details = "; ".join(f"{name}: {self.latest[name].error}" for name in sorted(unhandled))
+            self.run.error = _truncate(f"Failed step(s): {details}")
+        self.run.finished = self.now
+        self.run.save(update_fields=["status", "error", "finished"])
+        self._notify_parent()
+
+    def _failure_handled(self, name):
+        """A failed step is handled when one of its outgoing edges fired (an on-failure or always branch)."""
+        for edge in self.outgoing[name]:
+            try:
+                if self.edge_state(edge) == "fired":
+                    return True
+            except TemplateProblem:
+                continue
+        return False
+
+    def _notify_parent(self):
+        parent_step_run_id = self.run.parent_step_run_id
+        if parent_step_run_id:
+            parent_run_id = (
+                WorkflowStepRun.objects.filter(pk=parent_step_run_id).values_list("run_id", flat=True).first()
+            )
+            if parent_run_id:
+                self.follow_ups.append(lambda: transaction.on_commit(lambda: advance(parent_run_id)))
+
+
+def _run_results(run):
+    """A nested run's outcome as its parent step's result: every step's result by name."""
+    return {
+        step_run.step_name: step_run.result
+        for step_run in run.step_runs.order_by("step_name", "attempt")
+        if step_run.is_final
+    }
+
+
+def _message(problem):
+    if hasattr(problem, "message_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problem.message_dict.items())
+    if hasattr(problem, "messages"):
+        return " ".join(problem.messages)
+    return str(problem)

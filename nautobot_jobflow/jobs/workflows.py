@@ -1,0 +1,73 @@
+"""System Jobs of the workflow engine: start a workflow through Nautobot's own Job machinery, and reconcile."""
+
+from nautobot.apps.jobs import BooleanVar, IntegerVar, Job, JSONVar, ObjectVar
+from nautobot.extras.choices import JobExecutionType
+
+from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.models import Workflow
+
+name = "Jobflow"
+
+
+class RunWorkflow(Job):
+    """Start a workflow run. Lets Nautobot's scheduling (cron, intervals), job buttons and queues start workflows.
+
+    The run is started through the app's launch service as the user who runs this Job, so that user must be
+    allowed to run every Job of the workflow. The Job ends as soon as the run is started; follow the run on its
+    own page.
+    """
+
+    workflow = ObjectVar(model=Workflow, query_params={"enabled": True})
+    inputs = JSONVar(required=False, description="Workflow inputs as a JSON object (defaults fill the rest).")
+    dry_run = BooleanVar(default=False, label="Dry run", description="Run the workflow's steps as dry runs.")
+
+    class Meta:
+        name = "Run Workflow"
+        description = "Start a Jobflow workflow run (schedulable, usable from job buttons and queues)."
+        has_sensitive_variables = False
+
+    def _origin(self):
+        scheduled_job = getattr(self.job_result, "scheduled_job", None)
+        if scheduled_job is not None and scheduled_job.interval != JobExecutionType.TYPE_IMMEDIATELY:
+            return LaunchOriginChoices.SCHEDULE
+        return LaunchOriginChoices.UI
+
+    def run(self, workflow, inputs=None, dry_run=False):
+        """Launch the workflow; fail with a clear message when the launch is refused."""
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+
+        try:
+            outcome = launch(workflow, inputs or {}, self.user, self._origin(), dryrun=dry_run)
+        except (LaunchRefused, LaunchForbidden) as problem:
+            text = "; ".join(getattr(problem, "messages", None) or [str(problem)])
+            self.logger.error("Workflow '%s' was not started: %s", workflow, text)
+            raise RuntimeError(f"Workflow '{workflow}' was not started: {text}") from None
+        run = outcome.run
+        if outcome.approval_required:
+            self.logger.warning("Workflow '%s' awaits approval before it runs: %s", workflow, run.get_absolute_url())
+        else:
+            self.logger.info("Started workflow '%s': run %s", workflow, run.get_absolute_url(), extra={"object": run})
+        return {"run": str(run.pk), "status": run.status, "url": run.get_absolute_url()}
+
+
+class ReconcileWorkflowRuns(Job):
+    """Advance every active workflow run and reap steps whose worker died. Scheduled every minute on install."""
+
+    stale_after = IntegerVar(
+        default=60, min_value=10, description="Seconds a started step must run before its worker is checked."
+    )
+
+    class Meta:
+        name = "Reconcile Workflow Runs"
+        description = "Safety net of the workflow engine: no run stays running forever."
+        has_sensitive_variables = False
+        soft_time_limit = 300
+        time_limit = 360
+
+    def run(self, stale_after=60):
+        """Advance and reap; log what was done."""
+        from nautobot_jobflow.engine.reconciler import reconcile
+
+        advanced, reaped = reconcile(stale_after=stale_after, log=self.logger)
+        self.logger.info("Advanced %d active run(s), reaped %d step(s) whose worker was gone.", advanced, reaped)
+        return {"advanced": advanced, "reaped": reaped}

@@ -1,0 +1,147 @@
+"""The one way into a run: every entry point (UI, REST, job button, schedule, hook rule, workflow step) calls launch().
+
+launch() checks that the user may run every Job it would start, validates the inputs, and starts: a Job through
+``JobResult.enqueue_job``, a Workflow as a WorkflowRun that ``engine.runner.advance`` moves forward.
+"""
+
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from nautobot.extras.models import Job, JobResult
+
+from nautobot_jobflow.choices import DryRunModeChoices, LaunchOriginChoices, WorkflowRunStatusChoices
+from nautobot_jobflow.engine.inputs import merged_inputs, validate_against_schema
+from nautobot_jobflow.engine.snapshot import build_definition, job_ids
+from nautobot_jobflow.models import Workflow, WorkflowRun
+
+
+class LaunchRefused(ValidationError):
+    """The launch cannot happen as asked (bad inputs, disabled target); the message names the field."""
+
+
+class LaunchForbidden(PermissionDenied):
+    """The user may not run a Job the launch would start; the message names the Job."""
+
+
+@dataclass
+class LaunchOutcome:
+    """What a launch started: a WorkflowRun or a JobResult (or a pending approval, when a policy applies)."""
+
+    run: WorkflowRun = None
+    job_result: JobResult = None
+    approval_required: bool = False
+
+
+def check_job_runnable(job, user):
+    """Raise unless ``job`` is enabled and installed and ``user`` has ``extras.run_job`` on it."""
+    if user is None or not user.is_authenticated:
+        raise LaunchForbidden(f"An anonymous user cannot run Job '{job}'.")
+    if not user.has_perm("extras.run_job", job):
+        raise LaunchForbidden(f"User '{user}' may not run Job '{job}'.")
+    if not job.installed:
+        raise LaunchRefused({"job": f"Job '{job}' is not installed."})
+    if not job.enabled:
+        raise LaunchRefused({"job": f"Job '{job}' is disabled."})
+
+
+def prepare_job_kwargs(job, data, field_prefix=""):
+    """Validate ``data`` with the Job's own form and return job_kwargs as Nautobot's REST run does."""
+    job_class = job.job_class
+    if job_class is None:
+        raise LaunchRefused({"job": f"{field_prefix}Job '{job}' cannot be loaded."})
+    if not isinstance(data, dict):
+        raise LaunchRefused({"inputs": f"{field_prefix}inputs must be a JSON object."})
+    try:
+        cleaned = job_class.validate_data(data)
+        cleaned = job_class.prepare_job_kwargs(cleaned)
+    except ValidationError as error:
+        if hasattr(error, "error_dict"):
+            raise LaunchRefused(
+                {
+                    field: [f"{field_prefix}{message}" for message in messages]
+                    for field, messages in error.message_dict.items()
+                }
+            ) from None
+        raise LaunchRefused({"inputs": [f"{field_prefix}{message}" for message in error.messages]}) from None
+    except Exception as error:
+        raise LaunchRefused({"inputs": f"{field_prefix}{type(error).__name__}: {error}"}) from None
+    return job_class.serialize_data(cleaned)
+
+
+def launch(target, inputs, user, origin, dryrun=False, *, parent_step_run=None, rerun_of=None, definition=None):
+    """Start a Job or a Workflow for ``user``; returns a LaunchOutcome. The only way the app starts anything."""
+    if origin not in LaunchOriginChoices.values():
+        raise ValueError(f"Unknown launch origin {origin!r}")
+    inputs = {} if inputs is None else inputs
+    if not isinstance(inputs, dict):
+        raise LaunchRefused({"inputs": "Inputs must be a JSON object."})
+    if isinstance(target, Job):
+        return _launch_job(target, inputs, user, dryrun)
+    if isinstance(target, Workflow):
+        return _launch_workflow(target, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition)
+    raise TypeError(f"launch() takes a Job or a Workflow, not {type(target).__name__}")
+
+
+def _launch_job(job, inputs, user, dryrun):
+    check_job_runnable(job, user)
+    if dryrun:
+        if not job.supports_dryrun:
+            raise LaunchRefused({"dryrun": f"Job '{job}' does not support dry run."})
+        inputs = {**inputs, "dryrun": True}
+    job_kwargs = prepare_job_kwargs(job, inputs)
+    job_result = JobResult.enqueue_job(job, user, job_kwargs=job_kwargs)
+    return LaunchOutcome(job_result=job_result)
+
+
+def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition):
+    from nautobot_jobflow.engine.runner import advance
+
+    if not workflow.enabled:
+        raise LaunchRefused({"workflow": f"Workflow '{workflow}' is disabled."})
+    inputs = merged_inputs(workflow, inputs)
+    problem = validate_against_schema(workflow.input_schema, inputs)
+    if problem:
+        raise LaunchRefused({"inputs": problem})
+    definition = definition or build_definition(workflow)
+    if not definition["steps"]:
+        raise LaunchRefused({"workflow": f"Workflow '{workflow}' has no steps."})
+    jobs = list(Job.objects.filter(pk__in=job_ids(definition)).order_by("name"))
+    for job in jobs:
+        check_job_runnable(job, user)
+    if dryrun and workflow.dryrun_mode == DryRunModeChoices.REFUSE:
+        unsupported = [str(job) for job in jobs if not job.supports_dryrun]
+        if unsupported:
+            names = ", ".join(unsupported)
+            raise LaunchRefused(
+                {"dryrun": f"Workflow '{workflow}' refuses dry runs with steps that cannot dry-run: {names}."}
+            )
+    run = WorkflowRun.objects.create(
+        workflow=workflow,
+        workflow_name=workflow.name,
+        status=WorkflowRunStatusChoices.PENDING,
+        inputs=inputs,
+        dryrun=dryrun,
+        user=user,
+        origin=origin,
+        parent_step_run=parent_step_run,
+        rerun_of=rerun_of,
+        definition=definition,
+    )
+    transaction.on_commit(lambda: advance(run.pk))
+    return LaunchOutcome(run=run)
+
+
+def start_child_run(spec, rendered_inputs, parent_run, step_run):
+    """A workflow step that runs another workflow: launched as the parent run's user, origin 'workflow'."""
+    child = Workflow.objects.filter(pk=spec["subworkflow"]).first()
+    if child is None:
+        raise LaunchRefused({"subworkflow": f"Workflow '{spec['subworkflow_name']}' no longer exists."})
+    launch(
+        child,
+        rendered_inputs,
+        parent_run.user,
+        LaunchOriginChoices.WORKFLOW,
+        dryrun=parent_run.dryrun,
+        parent_step_run=step_run,
+    )
