@@ -190,12 +190,19 @@ class WorkflowUIViewSet(NautobotUIViewSet):
 
 
 def add_launch_errors(form, error):
-    """Put a LaunchRefused's messages on the form fields they name (unknown names become non-field errors)."""
-    if hasattr(error, "error_dict"):
-        for key, messages_ in error.message_dict.items():
-            field = form.field_name_for(key) if key not in (None, "__all__") else None
-            if key == "dryrun":
-                field = "dryrun"
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
+    """Put a LaunchRefused's messages on the form fields they name; others become non-field errors.
+
+    Input problems come as ``{"inputs": "name: message; other: message"}`` (see engine.inputs); each part that
+    starts with a top-level input name goes to that input's field.
+    """
+    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+    for key, messages_ in problems.items():
+        for message in messages_:
+            field = "dryrun" if key == "dryrun" else None
+            if key == "inputs":
+                for part in message.split("; "):
+                    where = part.split(":", 1)[0].split(".", 1)[0]
+                    target = form.field_name_for(where) if ":" in part else None
+                    form.add_error(target, part)
+                continue
+            form.add_error(field, message)
