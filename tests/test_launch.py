@@ -1,0 +1,126 @@
+"""The launch service refuses what it must: permissions on every Job a workflow would start, inputs, state."""
+
+from django.contrib.contenttypes.models import ContentType
+from nautobot.apps.testing import TestCase
+from nautobot.extras.models import Job, JobResult
+from nautobot.users.models import ObjectPermission
+
+from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+from nautobot_jobflow.models import WorkflowRun
+from tests.fixtures import get_test_job, refresh_jobs
+from tests.fixtures_engine import build_workflow
+
+
+def allow_run(user, *jobs):
+    """Give ``user`` the run permission on exactly these Jobs."""
+    permission = ObjectPermission.objects.create(
+        name=f"run {user.username} {len(jobs)}", actions=["run"], constraints={"pk__in": [str(job.pk) for job in jobs]}
+    )
+    permission.object_types.add(ContentType.objects.get_for_model(Job))
+    permission.users.add(user)
+
+
+class LaunchPermissionTest(TestCase):
+    """A user must be allowed to run every Job of a workflow, nested workflows included."""
+
+    @classmethod
+    def setUpTestData(cls):
+        refresh_jobs()
+
+    def setUp(self):
+        super().setUp()
+        allow_run(self.user, get_test_job("Echo"))
+
+    def test_user_who_cannot_run_one_job_cannot_launch(self):
+        workflow = build_workflow({"a": "Echo", "b": "Fail"}, [("a", "b")])
+        with self.assertRaises(LaunchForbidden) as forbidden:
+            launch(workflow, {}, self.user, LaunchOriginChoices.UI)
+        self.assertIn("Fail", str(forbidden.exception))
+        self.assertFalse(WorkflowRun.objects.exists())
+
+    def test_nested_workflow_jobs_are_checked(self):
+        child = build_workflow({"inner": "Fail"})
+        parent = build_workflow({"a": "Echo", "sub": {"job": child}}, [("a", "sub")])
+        with self.assertRaises(LaunchForbidden):
+            launch(parent, {}, self.user, LaunchOriginChoices.API)
+        self.assertFalse(WorkflowRun.objects.exists())
+
+    def test_allowed_user_launches(self):
+        workflow = build_workflow({"a": "Echo"})
+        run = launch(workflow, {}, self.user, LaunchOriginChoices.UI).run
+        self.assertEqual(run.user, self.user)
+        self.assertEqual(run.definition["steps"]["a"]["job_name"], "Echo")
+
+    def test_job_target_needs_permission(self):
+        with self.assertRaises(LaunchForbidden):
+            launch(get_test_job("Fail"), {}, self.user, LaunchOriginChoices.API)
+        self.assertFalse(JobResult.objects.exists())
+
+    def test_anonymous_user_is_refused(self):
+        from django.contrib.auth.models import AnonymousUser
+
+        with self.assertRaises(LaunchForbidden):
+            launch(build_workflow({"a": "Echo"}), {}, AnonymousUser(), LaunchOriginChoices.API)
+
+
+class LaunchInputTest(TestCase):
+    """Inputs are validated against the workflow's schema (or the Job's form) before anything starts."""
+
+    @classmethod
+    def setUpTestData(cls):
+        refresh_jobs()
+
+    def setUp(self):
+        super().setUp()
+        self.user.is_superuser = True
+        self.user.save()
+
+    def test_schema_violation_names_the_field(self):
+        workflow = build_workflow(
+            {"a": "Echo"},
+            input_schema={"type": "object", "properties": {"site": {"type": "string"}}, "required": ["site"]},
+        )
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(workflow, {"site": 5}, self.user, LaunchOriginChoices.API)
+        self.assertIn("site", refused.exception.message_dict["inputs"][0])
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(workflow, {}, self.user, LaunchOriginChoices.API)
+        self.assertIn("'site' is a required property", refused.exception.message_dict["inputs"][0])
+        self.assertFalse(WorkflowRun.objects.exists())
+
+    def test_defaults_fill_missing_inputs(self):
+        workflow = build_workflow(
+            {"a": "Echo"},
+            input_schema={"type": "object", "properties": {"site": {"type": "string"}}, "required": ["site"]},
+            default_inputs={"site": "AMS"},
+        )
+        run = launch(workflow, {}, self.user, LaunchOriginChoices.API).run
+        self.assertEqual(run.inputs, {"site": "AMS"})
+
+    def test_disabled_and_empty_workflows_are_refused(self):
+        disabled = build_workflow({"a": "Echo"}, enabled=False)
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(disabled, {}, self.user, LaunchOriginChoices.UI)
+        self.assertIn("disabled", refused.exception.message_dict["workflow"][0])
+        empty = build_workflow({})
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(empty, {}, self.user, LaunchOriginChoices.UI)
+        self.assertIn("no steps", refused.exception.message_dict["workflow"][0])
+
+    def test_non_object_inputs_refused(self):
+        with self.assertRaises(LaunchRefused):
+            launch(build_workflow({"a": "Echo"}), ["not", "a", "dict"], self.user, LaunchOriginChoices.API)
+
+    def test_job_inputs_validated_by_the_jobs_form(self):
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(get_test_job("Echo"), {"number": "many"}, self.user, LaunchOriginChoices.API)
+        self.assertIn("number", refused.exception.message_dict)
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(get_test_job("Echo"), {"colour": "red"}, self.user, LaunchOriginChoices.API)
+        self.assertIn("colour", refused.exception.message_dict)
+
+    def test_job_dry_run_requires_support(self):
+        with self.assertRaises(LaunchRefused) as refused:
+            launch(get_test_job("Noop"), {}, self.user, LaunchOriginChoices.API, dryrun=True)
+        self.assertIn("dry run", refused.exception.message_dict["dryrun"][0])
