@@ -22,6 +22,7 @@ from nautobot.extras.models import Job, JobQueue
 
 from nautobot_jobflow.choices import (
     DryRunModeChoices,
+    EdgeTriggerChoices,
     LaunchOriginChoices,
     WorkflowRunStatusChoices,
 )
@@ -165,7 +166,7 @@ class WorkflowEdgeForm(BootstrapMixin, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         """Limit the step choices to the workflow given by the instance, the data or ``?workflow=``."""
         super().__init__(*args, **kwargs)
-        workflow_id = self.instance.workflow_id or self.data.get("workflow") or self.initial.get("workflow")
+        workflow_id = self.data.get("workflow") or self.initial.get("workflow") or self.instance.workflow_id
         try:
             workflow_id = uuid.UUID(str(workflow_id)) if workflow_id else None
         except ValueError:
@@ -184,6 +185,24 @@ class WorkflowEdgeForm(BootstrapMixin, forms.ModelForm):
             if others.exists():
                 self.add_error("target", f"There is already an edge from '{source.name}' to '{target.name}'.")
         return cleaned
+
+
+class WorkflowStepFilterForm(BootstrapMixin, forms.Form):
+    """Filters of the step list."""
+
+    model = WorkflowStep
+    q = forms.CharField(required=False, label="Search")
+    workflow = DynamicModelMultipleChoiceField(queryset=Workflow.objects.all(), to_field_name="name", required=False)
+    job = DynamicModelMultipleChoiceField(queryset=Job.objects.all(), to_field_name="name", required=False)
+
+
+class WorkflowEdgeFilterForm(BootstrapMixin, forms.Form):
+    """Filters of the edge list."""
+
+    model = WorkflowEdge
+    q = forms.CharField(required=False, label="Search")
+    workflow = DynamicModelMultipleChoiceField(queryset=Workflow.objects.all(), to_field_name="name", required=False)
+    trigger = forms.MultipleChoiceField(choices=EdgeTriggerChoices, required=False, widget=StaticSelect2Multiple)
 
 
 #

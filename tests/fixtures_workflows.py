@@ -1,5 +1,7 @@
 """Builders of workflow test data (real rows, real test Jobs from tests/jobs_root)."""
 
+import itertools
+
 from django.utils import timezone
 from nautobot.users.models import ObjectPermission
 
@@ -23,7 +25,7 @@ def create_workflow(name="wf", steps=("a", "b"), chain=True, **fields):
         for step in steps
     ]
     if chain:
-        for source, target in zip(created, created[1:]):
+        for source, target in itertools.pairwise(created):
             WorkflowEdge.objects.create(workflow=workflow, source=source, target=target)
     return workflow
 

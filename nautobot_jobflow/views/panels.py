@@ -8,6 +8,7 @@ from nautobot_jobflow import graph_svg
 from nautobot_jobflow.engine.snapshot import build_definition
 
 REFRESH_SECONDS = 3
+REFRESH_SCRIPT = '{}<script id="jobflow-refresh">setTimeout(function () {{ window.location.reload(); }}, {});</script>'
 
 
 def run_graph_data(run):
@@ -37,11 +38,7 @@ class WorkflowGraphPanel(Panel):
             statuses, links = run_graph_data(obj)
             svg = graph_svg.render_graph(obj.definition or {}, statuses=statuses, links=links)
             if obj.is_active:
-                return format_html(
-                    "{}<script>setTimeout(function () {{ window.location.reload(); }}, {});</script>",
-                    svg,
-                    REFRESH_SECONDS * 1000,
-                )
+                return format_html(REFRESH_SCRIPT, svg, REFRESH_SECONDS * 1000)
             return svg
         return graph_svg.render_graph(build_definition(obj))
 

@@ -34,6 +34,7 @@ class WorkflowStepUIViewSet(_WorkflowPartViewSet):
 
     queryset = WorkflowStep.objects.select_related("workflow", "job", "subworkflow", "job_queue")
     filterset_class = filters.WorkflowStepFilterSet
+    filterset_form_class = forms.WorkflowStepFilterForm
     form_class = forms.WorkflowStepForm
     serializer_class = serializers.WorkflowStepSerializer
     table_class = tables.WorkflowStepTable
@@ -54,6 +55,7 @@ class WorkflowEdgeUIViewSet(_WorkflowPartViewSet):
 
     queryset = WorkflowEdge.objects.select_related("workflow", "source", "target")
     filterset_class = filters.WorkflowEdgeFilterSet
+    filterset_form_class = forms.WorkflowEdgeFilterForm
     form_class = forms.WorkflowEdgeForm
     serializer_class = serializers.WorkflowEdgeSerializer
     table_class = tables.WorkflowEdgeTable
