@@ -20,9 +20,15 @@ def on_job_result_saved(sender, instance, **kwargs):
     """post_save receiver for JobResult."""
     if instance.status not in JobResultStatusChoices.READY_STATES:
         return
+    from nautobot_jobflow.choices import StepRunStatusChoices
     from nautobot_jobflow.models import WorkflowStepRun
 
-    run_id = WorkflowStepRun.objects.filter(job_result_id=instance.pk).values_list("run_id", flat=True).first()
+    # Only while the step is still marked running: a second save of the same finished JobResult is a no-op.
+    run_id = (
+        WorkflowStepRun.objects.filter(job_result_id=instance.pk, status=StepRunStatusChoices.RUNNING)
+        .values_list("run_id", flat=True)
+        .first()
+    )
     if run_id is not None:
         transaction.on_commit(lambda: advance_safely(run_id))
 

@@ -5,6 +5,8 @@ two parents of a fan-in step at the same moment are serialised: the second sees 
 does nothing. A unique constraint on (run, step, attempt) backs this up at the database level.
 """
 
+import copy
+import json
 import logging
 from datetime import timedelta
 
@@ -75,10 +77,22 @@ class RunState:
             self.incoming[edge["target"]].append(edge)
             self.outgoing[edge["source"]].append(edge)
         self.latest = {}
-        for step_run in run.step_runs.select_related("job_result").order_by("step_name", "attempt"):
+        for step_run in run.step_runs.order_by("step_name", "attempt"):
             self.latest[step_run.step_name] = step_run
+        # JobResults only of the attempts still running, with only the fields the engine reads.
+        running = [sr.job_result_id for sr in self.latest.values() if sr.status == S.RUNNING and sr.job_result_id]
+        job_results = JobResult.objects.filter(pk__in=running).only(
+            "pk", "status", "result", "traceback", "celery_kwargs"
+        )
+        self.job_results = {job_result.pk: job_result for job_result in job_results} if running else {}
         self.now = timezone.now()
         self.follow_ups = []
+        # Per-advance caches: a fan-out of 100 steps of one Job looks the Job up, checks it and validates equal
+        # inputs once, not 100 times.
+        self._jobs = {}
+        self._queues = {}
+        self._runnable_checked = set()
+        self._job_kwargs = {}
 
     # ---------------------------------------------------------------------------------------------- context
     def context(self):
@@ -120,7 +134,7 @@ class RunState:
     def _sync_running(self, name, step_run):
         spec = self.steps[name]
         if step_run.job_result_id:
-            job_result = step_run.job_result
+            job_result = self.job_results.get(step_run.job_result_id) or step_run.job_result
             if job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
                 self._finish_attempt(step_run, S.SUCCEEDED, result=job_result.result)
             elif job_result.status in JobResultStatusChoices.READY_STATES:
@@ -293,7 +307,7 @@ class RunState:
         step_run.save(update_fields=["started", "status", "rendered_inputs"])
         try:
             if spec["job"]:
-                job = Job.objects.get(pk=spec["job"])
+                job = self._job(spec["job"])
                 if self.run.dryrun:
                     if not job.supports_dryrun:
                         self._finish_attempt(
@@ -303,9 +317,14 @@ class RunState:
                         )
                         return
                     rendered = {**rendered, "dryrun": True}
-                check_job_runnable(job, self.run.user)
-                job_kwargs = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
-                job_queue = JobQueue.objects.filter(pk=spec["job_queue"]).first() if spec.get("job_queue") else None
+                if job.pk not in self._runnable_checked:
+                    check_job_runnable(job, self.run.user)
+                    self._runnable_checked.add(job.pk)
+                cache_key = (job.pk, json.dumps(rendered, sort_keys=True, default=str))
+                if cache_key not in self._job_kwargs:
+                    self._job_kwargs[cache_key] = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
+                job_kwargs = copy.deepcopy(self._job_kwargs[cache_key])
+                job_queue = self._queue(spec.get("job_queue"))
                 job_result = JobResult.enqueue_job(job, self.run.user, job_kwargs=job_kwargs, job_queue=job_queue)
                 step_run.job_result = job_result
                 step_run.save(update_fields=["job_result"])
@@ -321,6 +340,18 @@ class RunState:
             return
         if spec.get("timeout"):
             schedule_advance(self.run.pk, spec["timeout"] + 1)
+
+    def _job(self, pk):
+        if pk not in self._jobs:
+            self._jobs[pk] = Job.objects.get(pk=pk)
+        return self._jobs[pk]
+
+    def _queue(self, pk):
+        if not pk:
+            return None
+        if pk not in self._queues:
+            self._queues[pk] = JobQueue.objects.filter(pk=pk).first()
+        return self._queues[pk]
 
     # ---------------------------------------------------------------------------------------------- finish
     def finish_if_done(self):
