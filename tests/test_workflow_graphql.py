@@ -54,6 +54,18 @@ class WorkflowGraphQLTest(APITestCase):
         self.assertEqual(sorted(item["status"] for item in run["step_runs"]), ["FAILED", "SUCCEEDED"])
         self.assertEqual(data["workflow_step_runs"], [{"step_name": "b", "run": {"workflow_name": "team-a-gql"}}])
 
+    def test_steps_edges_and_single_objects(self):
+        self.user.is_superuser = True
+        self.user.save()
+        data = self.query(
+            '{ workflow_steps(workflow: "team-a-gql") { name } workflow_edges(workflow: "team-a-gql") { trigger } '
+            f'workflow_run(id: "{self.my_run.pk}") {{ created error step_runs {{ attempt job_result {{ id }} }} }} }}'
+        )
+        self.assertEqual(sorted(step["name"] for step in data["workflow_steps"]), ["a", "b"])
+        self.assertEqual(len(data["workflow_edges"]), 1)
+        self.assertEqual(len(data["workflow_run"]["step_runs"]), 2)
+        self.assertIsNone(data["workflow_run"]["step_runs"][0]["job_result"])
+
     def test_object_permissions_limit_results(self):
         grant(self.user, Workflow, ["view"], constraints={"name__startswith": "team-a"})
         grant(self.user, WorkflowRun, ["view"], constraints={"workflow__name__startswith": "team-a"})
