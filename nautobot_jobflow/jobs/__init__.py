@@ -2,6 +2,10 @@
 
 from nautobot.apps.jobs import register_jobs
 
+from nautobot_jobflow.jobs.utilization import InterfaceUtilizationButton, InterfaceUtilizationReport
+
 jobs = []
+jobs.append(InterfaceUtilizationReport)
+jobs.append(InterfaceUtilizationButton)
 
 register_jobs(*jobs)
