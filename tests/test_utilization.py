@@ -63,6 +63,13 @@ class PercentTest(TestCase):
         self.assertEqual(percent(0, 0), 0)
         self.assertEqual(percent(3, 3), 100)
 
+    def test_same_floating_point_as_the_reference(self):
+        """23/40*100 is 57.49999… in floating point, 100*23/40 is 57.5: the reference's order gives 57."""
+        self.assertEqual(percent(23, 40), 57)
+        for total in range(1, 400):
+            for part in range(total + 1):
+                self.assertEqual(percent(part, total), round(part / total * 100), (part, total))
+
 
 class CountingTest(TestCase):
     """build_report against hand-computed numbers."""
@@ -214,13 +221,7 @@ class ReferenceAlgorithmTest(TestCase):
         return total, used, unused, used_pct, unused_pct, line
 
     def test_same_totals_and_line_on_random_data(self):
-        rng = random.Random(20261129)
-        tree = dcim.create_location_tree()
-        roles = [dcim.role(name) for name in ("leaf", "spine", "border")]
-        for site in ("site_a", "site_b", "city"):
-            for index, device_role in enumerate(roles):
-                devices = dcim.create_devices(rng.randint(2, 8), tree[site], device_role, prefix=f"r{index}")
-                dcim.add_random_interfaces(devices, rng.randint(1, 30), seed=rng.randint(0, 10**6))
+        tree, roles = build_random_data()
         for site in ("site_a", "site_b", "city"):
             for chosen in (roles, roles[:1], roles[1:]):
                 expected = self.reference(tree[site], chosen)
@@ -234,6 +235,49 @@ class ReferenceAlgorithmTest(TestCase):
                     report.summary_line(),
                 )
                 self.assertEqual(got, expected)
+
+
+def build_random_data(seed=20261129):
+    """Three locations x three roles with random device counts and random interface statuses."""
+    rng = random.Random(seed)
+    tree = dcim.create_location_tree()
+    roles = [dcim.role(name) for name in ("leaf", "spine", "border")]
+    for site in ("site_a", "site_b", "city"):
+        for index, device_role in enumerate(roles):
+            devices = dcim.create_devices(rng.randint(2, 8), tree[site], device_role, prefix=f"r{index}")
+            dcim.add_random_interfaces(devices, rng.randint(1, 30), seed=rng.randint(0, 10**6))
+    return tree, roles
+
+
+class JobVersusReferenceTest(TransactionTestCase):
+    """The Job (not only the counting function) prints the reference's line and returns its numbers."""
+
+    def setUp(self):
+        super().setUp()
+        refresh_jobs()
+
+    def test_job_log_line_and_result_equal_the_reference(self):
+        tree, roles = build_random_data(seed=99)
+        job = Job.objects.get(module_name=REPORT_JOB[0], job_class_name=REPORT_JOB[1])
+        for site, chosen in (("site_a", roles), ("city", roles[1:])):
+            total, used, unused, used_pct, unused_pct, line = ReferenceAlgorithmTest.reference(tree[site], chosen)
+            job_result = run_job_for_testing(
+                job,
+                job_kwargs={
+                    "location": str(tree[site].pk),
+                    "include_descendants": False,
+                    "roles": [str(role.pk) for role in chosen],
+                },
+            )
+            job_result.refresh_from_db()
+            self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
+            got = job_result.result["totals"]
+            self.assertEqual(
+                (got["total"], got["used"], got["unused"], got["used_percent"], got["unused_percent"]),
+                (total, used, unused, used_pct, unused_pct),
+            )
+            logged = JobLogEntry.objects.filter(job_result=job_result, message__startswith="Interface utilization at ")
+            self.assertEqual(list(logged.values_list("message", flat=True)), [line])
 
 
 class QueryCountTest(TestCase):

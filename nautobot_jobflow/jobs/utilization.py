@@ -130,16 +130,16 @@ class InterfaceUtilizationButton(JobButtonReceiver):
 
     def run(self, object_pk, object_model_name):  # pylint: disable=arguments-differ
         """Resolve the object as the base class does and return the report's result."""
-        self.result = None
+        self.report_result = None
         super().run(object_pk=object_pk, object_model_name=object_model_name)
-        return self.result
+        return self.report_result
 
     def receive_job_button(self, obj):
         """Report on a Device's location for its role, or on a Location for all roles (sub-locations included)."""
         if isinstance(obj, Device):
             self.logger.info("Report for device %s: location %s, role %s.", obj.name, obj.location, obj.role)
-            self.result = run_report(self, obj.location, include_descendants=True, roles=[obj.role])
+            self.report_result = run_report(self, obj.location, include_descendants=True, roles=[obj.role])
         elif isinstance(obj, Location):
-            self.result = run_report(self, obj, include_descendants=True)
+            self.report_result = run_report(self, obj, include_descendants=True)
         else:
             raise TypeError(f"The interface utilization button works on Devices and Locations, not {obj._meta.label}.")

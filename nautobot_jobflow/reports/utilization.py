@@ -22,10 +22,14 @@ CSV_COLUMNS = ("device", "location", "role", "total", "used", "unused", "other",
 
 
 def percent(part, total):
-    """``part`` as a whole-number percentage of ``total`` (Python's ``round``), 0 when ``total`` is 0."""
+    """``part`` as a whole-number percentage of ``total``, 0 when ``total`` is 0.
+
+    Computed exactly as Nautobot's example job does (``round(part / total * 100)``): ``100 * part / total`` rounds
+    differently in floating point for some values (23 of 40 is 57.4999… one way and 57.5 the other).
+    """
     if not total:
         return 0
-    return round(100 * part / total)
+    return round(part / total * 100)
 
 
 def non_physical_interface_types():
