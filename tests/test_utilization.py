@@ -7,6 +7,7 @@ import random
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from nautobot.apps.testing import TestCase, TransactionTestCase, run_job_for_testing
 from nautobot.dcim.models import Device, Interface
 from nautobot.extras.choices import JobResultStatusChoices
@@ -432,3 +433,19 @@ class JobRunTest(TransactionTestCase):
         large, job_result = job_queries()
         self.assertEqual(job_result.result["totals"]["total"], 900)
         self.assertEqual(small, large)
+
+
+class JobFormTest(TestCase):
+    """The Job's run form renders with its inputs and validates the way the UI submits them."""
+
+    def test_run_form_renders_and_validates(self):
+        self.add_permissions("extras.run_job", "extras.view_job")
+        job = Job.objects.get(module_name=REPORT_JOB[0], job_class_name=REPORT_JOB[1])
+        response = self.client.get(reverse("extras:job_run", kwargs={"pk": job.pk}))
+        self.assertEqual(response.status_code, 200)
+        for label in ("Location", "Include sub-locations", "Roles", "Used statuses", "Physical interfaces only"):
+            self.assertContains(response, label)
+        tree = dcim.create_location_tree()
+        form = job.job_class.as_form({"location": str(tree["region"].pk), "include_descendants": "on"})
+        self.assertTrue(form.is_valid(), form.errors)
+        self.assertFalse(job.job_class.as_form({}).is_valid(), "location is required")
