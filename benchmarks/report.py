@@ -55,14 +55,17 @@ def build_data(devices, interfaces):
     return tree["site_a"], roles
 
 
-def median_seconds(function, repeat):
-    function()  # warm-up (imports, caches, plans)
-    times = []
+def median_seconds(functions, repeat):
+    """Median run time of each function; the runs alternate so that load from other processes hits all alike."""
+    for function in functions.values():
+        function()  # warm-up (imports, caches, plans)
+    times = {name: [] for name in functions}
     for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        for name, function in functions.items():
+            started = time.perf_counter()
+            function()
+            times[name].append(time.perf_counter() - started)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def run(options):
@@ -83,15 +86,22 @@ def run(options):
             raise SystemExit(f"The report and the reference disagree:\n  reference: {expected}\n  report:    {got}")
         lines.append(f"both print: {got}")
 
-        ref = median_seconds(lambda: reference(location, roles), options.repeat)
-        ours = median_seconds(lambda: full_report(location, roles), options.repeat)
-        lines.append(f"reference (3 COUNT queries):             {ref * 1000:8.1f} ms (median of {options.repeat})")
-        lines.append(f"report (breakdown + CSV + JSON):         {ours * 1000:8.1f} ms   ratio {ours / ref:.2f}")
-        job = _job_runner(location, roles)
-        whole = median_seconds(job, max(3, options.repeat // 2))
-        lines.append(
-            f"whole Job in-process (+ JobResult, logs, file): {whole * 1000:8.1f} ms   ratio {whole / ref:.2f}"
+        medians = median_seconds(
+            {
+                "reference": lambda: reference(location, roles),
+                "report": lambda: full_report(location, roles),
+                "job": _job_runner(location, roles),
+            },
+            options.repeat,
         )
+        ref = medians["reference"]
+        label = "reference (3 COUNT queries):"
+        lines.append(f"{label:48s}{ref * 1000:8.1f} ms   (median of {options.repeat}, runs alternating)")
+        for name, label in (
+            ("report", "report (breakdown + CSV + JSON):"),
+            ("job", "whole Job in-process (+ JobResult, logs, file):"),
+        ):
+            lines.append(f"{label:48s}{medians[name] * 1000:8.1f} ms   ratio {medians[name] / ref:.2f}")
     return lines
 
 

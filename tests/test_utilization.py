@@ -146,6 +146,13 @@ class CountingTest(TestCase):
         self.assertEqual(report.totals.total, 26)
         self.assertEqual((report.used_statuses, report.unused_statuses), (["Active"], ["Planned"]))
 
+    def test_status_in_both_lists_counts_as_used(self):
+        """Used = Active + Planned (14 + 7 = 21), unused = Planned (already used, so none), other = 5."""
+        active, planned = dcim.status("Active"), dcim.status("Planned")
+        report = build_report(self.tree["region"], used_statuses=[active, planned], unused_statuses=[planned])
+        self.assertEqual((report.totals.used, report.totals.unused, report.totals.other), (21, 0, 5))
+        self.assertEqual(report.unused_statuses, [])
+
     def test_status_outside_default_sets_is_other(self):
         """Two interfaces in a custom status "Reserved" on the site B leaf: total 28, used 17, unused 9, other 2."""
         dcim.add_interfaces([self.data["site_b_leaf"]], {"Reserved": 2}, prefix="res")

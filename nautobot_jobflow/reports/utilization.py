@@ -5,7 +5,8 @@ The counting is independent of Jobs so that a Job, a job button, a workflow step
 table per role, a CSV per device and a JSON-serialisable dict.
 
 Queries, whatever the number of devices: the location subtree (one), the devices (one), the interface counts
-grouped by device and status (one), plus one to resolve the default statuses by name when none are given.
+grouped by device with a count per status bucket (one), plus one to resolve the default statuses by name when none
+are given.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Q
 
 DEFAULT_USED_STATUSES = ("Active", "Failed", "Maintenance")
 DEFAULT_UNUSED_STATUSES = ("Decommissioning", "Planned")
@@ -225,7 +226,11 @@ def resolve_statuses(statuses, default_names):
 
 
 def count_interfaces(devices, used_status_pks, unused_status_pks, physical_only=False):
-    """Interface counts per device id for the ``devices`` queryset, in ONE query grouped by device and status.
+    """Interface counts per device id for the ``devices`` queryset, in ONE aggregated query.
+
+    The database groups the interfaces by device and counts them per status bucket (``COUNT(*) FILTER (WHERE
+    status_id IN ...)``): grouping by device only is about twice as fast as grouping by (device, status), and the
+    query count stays one whatever the number of devices.
 
     Interfaces of modules installed in a device count as the device's: Nautobot 3.2 stores the root device on
     every modular interface (``Interface.device``, set from the module's bay), as ``Device.all_interfaces`` uses.
@@ -235,21 +240,22 @@ def count_interfaces(devices, used_status_pks, unused_status_pks, physical_only=
     """
     from nautobot.dcim.models import Interface
 
-    used, unused = set(used_status_pks), set(unused_status_pks)
     interfaces = Interface.objects.filter(device__in=devices.values("pk"))
     if physical_only:
         interfaces = interfaces.exclude(type__in=non_physical_interface_types())
-    grouped = interfaces.order_by().values_list("device_id", "status_id").annotate(count=Count("pk"))
-    per_device = {}
-    for device_id, status_id, count in grouped:
-        counts = per_device.setdefault(device_id, Counts())
-        if status_id in used:
-            counts.used += count
-        elif status_id in unused:
-            counts.unused += count
-        else:
-            counts.other += count
-    return per_device
+    grouped = (
+        interfaces.order_by()
+        .values_list("device_id")
+        .annotate(
+            total=Count("pk"),
+            used=Count("pk", filter=Q(status_id__in=list(used_status_pks))),
+            unused=Count("pk", filter=Q(status_id__in=list(unused_status_pks))),
+        )
+    )
+    return {
+        device_id: Counts(used=used, unused=unused, other=total - used - unused)
+        for device_id, total, used, unused in grouped
+    }
 
 
 def build_report(
