@@ -9,7 +9,13 @@ Prints times (median of --repeat) and ratios. Runs against a scratch database cl
 import statistics
 import time
 
+from scratch import scratch_database
+
+DESCRIPTION = "workflow engine vs the same Jobs enqueued directly (20 sequential steps; 100-way fan-out + join)"
 POLL = 0.02
+SEQUENTIAL_STEPS = 20
+FAN_WIDTH = 100
+MAX_REPEAT = 3  # each repetition runs 242 Jobs on the worker
 
 
 def _wait_job_results(job_results, timeout=600):
@@ -67,7 +73,12 @@ def _workflow_time(workflow, user):
 
 
 def run(options):
-    """Build the workflows, start a worker, time both shapes both ways; print figures and ratios."""
+    """Time both shapes both ways in a scratch database; returns the lines to print."""
+    with scratch_database("jobflow_benchmark_workflows"):
+        return _measure(min(options.repeat, MAX_REPEAT))
+
+
+def _measure(repeat):
     from django.contrib.auth import get_user_model
 
     from tests.fixtures import get_test_job, refresh_jobs
@@ -77,7 +88,7 @@ def run(options):
     refresh_jobs()
     user, _ = get_user_model().objects.get_or_create(username="benchmark", defaults={"is_superuser": True})
     noop = get_test_job("Noop")
-    length, width, repeat = options.sequential_steps, options.fan_width, options.repeat
+    length, width = SEQUENTIAL_STEPS, FAN_WIDTH
     chain = build_workflow(
         {f"s{i:02d}": "Noop" for i in range(length)}, [(f"s{i:02d}", f"s{i + 1:02d}") for i in range(length - 1)]
     )
@@ -99,9 +110,10 @@ def run(options):
     median = {key: statistics.median(values) for key, values in results.items()}
     seq_ratio = median["seq_workflow"] / median["seq_direct"]
     fan_ratio = median["fan_workflow"] / median["fan_direct"]
-    print(f"\nWorkflow engine (median of {repeat}, one worker with 2 processes)")
-    print(f"  {length} sequential no-op steps: direct {median['seq_direct']:.2f}s, "
-          f"workflow {median['seq_workflow']:.2f}s, ratio {seq_ratio:.2f} (target <= 1.15)")  # fmt: skip
-    print(f"  {width}-way fan-out + join: direct {median['fan_direct']:.2f}s, "
-          f"workflow {median['fan_workflow']:.2f}s, ratio {fan_ratio:.2f} (target <= 1.3)")  # fmt: skip
-    return {"sequential_ratio": seq_ratio, "fan_ratio": fan_ratio, **median}
+    return [
+        f"median of {repeat}, one worker with 2 processes",
+        f"{length} sequential no-op steps: direct {median['seq_direct']:.2f}s, "
+        f"workflow {median['seq_workflow']:.2f}s, ratio {seq_ratio:.2f} (target <= 1.15)",
+        f"{width}-way fan-out + join: direct {median['fan_direct']:.2f}s, "
+        f"workflow {median['fan_workflow']:.2f}s, ratio {fan_ratio:.2f} (target <= 1.3)",
+    ]

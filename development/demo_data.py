@@ -34,8 +34,15 @@ ROLE_TYPES = {
     "firewall": "PA-3220",
 }
 ROLE_SHARE = ["leaf"] * 5 + ["access"] * 4 + ["spine", "border", "firewall"]
+VIRTUAL_INTERFACE_ROLES = ("spine", "border")
 # Interface status mix: most in use, a realistic tail of the others.
 STATUS_WEIGHTS = {"Active": 60, "Planned": 15, "Decommissioning": 8, "Maintenance": 7, "Failed": 5}
+# Roles that differ from the mix above, so that the report's per-role table shows differences.
+ROLE_STATUS_WEIGHTS = {
+    "spine": {"Active": 85, "Planned": 5, "Decommissioning": 2, "Maintenance": 5, "Failed": 3},
+    "border": {"Active": 70, "Planned": 10, "Decommissioning": 5, "Maintenance": 10, "Failed": 5},
+    "access": {"Active": 40, "Planned": 35, "Decommissioning": 12, "Maintenance": 8, "Failed": 5},
+}
 
 
 def build(device_count, seed=42):
@@ -119,12 +126,22 @@ def build(device_count, seed=42):
             created_devices.append(device)
 
         # Spread the new devices' interfaces over the five statuses (one UPDATE per status).
-        names, weights = zip(*STATUS_WEIGHTS.items(), strict=True)
-        buckets = {name: [] for name in names}
-        for pk in Interface.objects.filter(device__in=created_devices).values_list("pk", flat=True):
+        buckets = {name: [] for name in STATUS_WEIGHTS}
+        interfaces = Interface.objects.filter(device__in=created_devices).order_by("device__name", "_name")
+        for pk, role_name in interfaces.values_list("pk", "device__role__name"):
+            names, weights = zip(*ROLE_STATUS_WEIGHTS.get(role_name, STATUS_WEIGHTS).items(), strict=True)
             buckets[rng.choices(names, weights)[0]].append(pk)
         for status_name, pks in buckets.items():
             Interface.objects.filter(pk__in=pks).update(status=interface_statuses[status_name])
+        # Spines and borders also have a LAG and a loopback (Active): the report's "physical only" leaves them out.
+        Interface.objects.bulk_create(
+            [
+                Interface(device=device, name=name, type=iface_type, status=active)
+                for device in created_devices
+                if device.role.name in VIRTUAL_INTERFACE_ROLES
+                for name, iface_type in (("Port-Channel1", "lag"), ("Loopback0", "virtual"))
+            ]
+        )
         # A few devices with no interfaces at all, which the report warns about.
         for site in sites[:2]:
             Device.objects.get_or_create(

@@ -2,8 +2,9 @@
 
 from nautobot.apps.jobs import register_jobs
 
+from nautobot_jobflow.jobs.utilization import InterfaceUtilizationButton, InterfaceUtilizationReport
 from nautobot_jobflow.jobs.workflows import ReconcileWorkflowRuns, RunWorkflow
 
-jobs = [RunWorkflow, ReconcileWorkflowRuns]
+jobs = [InterfaceUtilizationReport, InterfaceUtilizationButton, RunWorkflow, ReconcileWorkflowRuns]
 
 register_jobs(*jobs)

@@ -1,0 +1,1 @@
+"""Reports computed by the database and shared by Jobs, job buttons and workflow steps."""
