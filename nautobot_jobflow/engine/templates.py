@@ -36,6 +36,17 @@ class _CappedEnvironment(ImmutableSandboxedEnvironment):
 ENVIRONMENT = _CappedEnvironment()
 
 
+def _problem(subject, error):
+    """A TemplateProblem saying why ``subject`` (a template or expression, quoted) could not be evaluated."""
+    if isinstance(error, UndefinedError):
+        return TemplateProblem(f"{subject} uses an undefined name: {error.message}")
+    if isinstance(error, SecurityError):
+        return TemplateProblem(f"{subject} was refused by the sandbox: {error}")
+    if isinstance(error, TemplateSyntaxError):
+        return TemplateProblem(f"{subject} has a syntax error: {error.message}")
+    return TemplateProblem(f"{subject} failed: {type(error).__name__}: {error}")
+
+
 def is_template(value):
     """True when a string contains Jinja2 syntax."""
     return isinstance(value, str) and ("{{" in value or "{%" in value)
@@ -84,14 +95,8 @@ def render_value(value, context, label):
                 str(result)  # raises UndefinedError with the missing name
         else:
             result = ENVIRONMENT.from_string(value).render(**context)
-    except UndefinedError as error:
-        raise TemplateProblem(f"template {label} ({value!r}) uses an undefined name: {error.message}") from None
-    except SecurityError as error:
-        raise TemplateProblem(f"template {label} ({value!r}) was refused by the sandbox: {error}") from None
-    except TemplateSyntaxError as error:
-        raise TemplateProblem(f"template {label} ({value!r}) has a syntax error: {error.message}") from None
     except Exception as error:
-        raise TemplateProblem(f"template {label} ({value!r}) failed: {type(error).__name__}: {error}") from None
+        raise _problem(f"template {label} ({value!r})", error) from None
     if isinstance(result, str) and len(result) > MAX_RENDERED_CHARS:
         raise TemplateProblem(f"template {label} rendered {len(result):,} characters (limit {MAX_RENDERED_CHARS:,})")
     return result
@@ -109,11 +114,5 @@ def evaluate_condition(expression, context, label="condition"):
         if isinstance(value, StrictUndefined):
             str(value)
         return bool(value)
-    except UndefinedError as error:
-        raise TemplateProblem(f"{label} ({expression!r}) uses an undefined name: {error.message}") from None
-    except TemplateSyntaxError as error:
-        raise TemplateProblem(f"{label} ({expression!r}) has a syntax error: {error.message}") from None
-    except SecurityError as error:
-        raise TemplateProblem(f"{label} ({expression!r}) was refused by the sandbox: {error}") from None
     except Exception as error:
-        raise TemplateProblem(f"{label} ({expression!r}) failed: {type(error).__name__}: {error}") from None
+        raise _problem(f"{label} ({expression!r})", error) from None
