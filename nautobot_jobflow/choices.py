@@ -139,3 +139,74 @@ class DryRunModeChoices(ChoiceSet):
         (SKIP, "Skip the step (logged)"),
         (REFUSE, "Refuse the dry run"),
     )
+
+
+class PolicyTargetChoices(ChoiceSet):
+    """What kind of launch an approval policy covers."""
+
+    ALL = "all"
+    JOBS = "jobs"
+    WORKFLOWS = "workflows"
+
+    CHOICES = (
+        (ALL, "Jobs and Workflows"),
+        (JOBS, "Jobs (including workflow steps)"),
+        (WORKFLOWS, "Workflows"),
+    )
+
+
+class LaunchRequestStatusChoices(ChoiceSet):
+    """Life cycle of a launch held for approval."""
+
+    PENDING = "pending"
+    LAUNCHED = "launched"
+    DENIED = "denied"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+    CHOICES = (
+        (PENDING, "Pending approval"),
+        (LAUNCHED, "Approved and launched"),
+        (DENIED, "Denied"),
+        (EXPIRED, "Expired"),
+        (CANCELED, "Canceled"),
+        (FAILED, "Approved, launch failed"),
+    )
+    FINAL = (LAUNCHED, DENIED, EXPIRED, CANCELED, FAILED)
+    CSS_CLASSES = {
+        PENDING: "warning",
+        LAUNCHED: "success",
+        DENIED: "danger",
+        EXPIRED: "secondary",
+        CANCELED: "dark",
+        FAILED: "danger",
+    }
+
+
+class ApprovalEventKindChoices(ChoiceSet):
+    """Entries of a launch request's audit trail."""
+
+    REQUESTED = "requested"
+    PREVIEW = "preview"
+    APPROVED = "approved"
+    DENIED = "denied"
+    COMMENT = "comment"
+    REFUSED = "refused"
+    EXPIRED = "expired"
+    CANCELED = "canceled"
+    LAUNCHED = "launched"
+    FAILED = "failed"
+
+    CHOICES = (
+        (REQUESTED, "Requested"),
+        (PREVIEW, "Preview started"),
+        (APPROVED, "Approved"),
+        (DENIED, "Denied"),
+        (COMMENT, "Comment"),
+        (REFUSED, "Response refused"),
+        (EXPIRED, "Expired"),
+        (CANCELED, "Canceled"),
+        (LAUNCHED, "Launched"),
+        (FAILED, "Launch failed"),
+    )

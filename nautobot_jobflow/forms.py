@@ -3,6 +3,7 @@
 import uuid
 
 from django import forms
+from django.contrib.contenttypes.models import ContentType
 from nautobot.apps.forms import (
     BootstrapMixin,
     BulkEditNullBooleanSelect,
@@ -18,15 +19,17 @@ from nautobot.apps.forms import (
     TagsBulkEditFormMixin,
     add_blank_choice,
 )
-from nautobot.extras.models import Job, JobQueue
+from nautobot.extras.models import ApprovalWorkflowDefinition, Job, JobQueue
 
 from nautobot_jobflow.choices import (
     DryRunModeChoices,
     EdgeTriggerChoices,
     LaunchOriginChoices,
+    LaunchRequestStatusChoices,
+    PolicyTargetChoices,
     WorkflowRunStatusChoices,
 )
-from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
+from nautobot_jobflow.models import ApprovalPolicy, Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
 
 #
 # Workflows
@@ -223,3 +226,96 @@ class WorkflowRunFilterForm(BootstrapMixin, forms.Form):
     )
     created__gte = forms.DateTimeField(required=False, label="Created after")
     created__lte = forms.DateTimeField(required=False, label="Created before")
+
+
+#
+# Approval policies and launch requests
+#
+
+
+class ApprovalPolicyForm(NautobotModelForm):
+    """Create or edit an approval policy. Its stages are a core approval workflow definition for launch requests."""
+
+    jobs = DynamicModelMultipleChoiceField(queryset=Job.objects.all(), required=False)
+    workflows = DynamicModelMultipleChoiceField(queryset=Workflow.objects.all(), required=False)
+    origins = forms.MultipleChoiceField(
+        choices=LaunchOriginChoices, required=False, widget=StaticSelect2Multiple, help_text="Empty: every origin."
+    )
+    object_content_type = forms.ModelChoiceField(
+        queryset=ContentType.objects.order_by("app_label", "model"),
+        required=False,
+        label="Object type",
+        help_text=ApprovalPolicy._meta.get_field("object_content_type").help_text,
+    )
+    object_filter = JSONField(required=False, help_text=ApprovalPolicy._meta.get_field("object_filter").help_text)
+    approval_workflow_definition = DynamicModelChoiceField(
+        queryset=ApprovalWorkflowDefinition.objects.all(),
+        label="Approval stages",
+        help_text=ApprovalPolicy._meta.get_field("approval_workflow_definition").help_text,
+    )
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = [
+            "name",
+            "description",
+            "enabled",
+            "weight",
+            "applies_to",
+            "jobs",
+            "workflows",
+            "origins",
+            "dryrun_exempt",
+            "object_content_type",
+            "object_filter",
+            "min_objects",
+            "approval_workflow_definition",
+            "expiry_minutes",
+            "allow_self_approval",
+            "require_preview",
+            "tags",
+        ]
+
+    def clean_object_filter(self):
+        """Empty means no filter."""
+        return self.cleaned_data.get("object_filter") or {}
+
+
+class ApprovalPolicyBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
+    """Enable/disable or reweigh many policies."""
+
+    pk = forms.ModelMultipleChoiceField(queryset=ApprovalPolicy.objects.all(), widget=forms.MultipleHiddenInput)
+    enabled = forms.NullBooleanField(required=False, widget=BulkEditNullBooleanSelect)
+    weight = forms.IntegerField(required=False)
+    description = forms.CharField(max_length=255, required=False)
+
+    class Meta:
+        nullable_fields = ["description"]
+
+
+class ApprovalPolicyFilterForm(NautobotFilterForm):
+    """Filters of the policy list."""
+
+    model = ApprovalPolicy
+    q = forms.CharField(required=False, label="Search")
+    enabled = forms.NullBooleanField(required=False, widget=StaticSelect2(choices=BulkEditNullBooleanSelect().choices))
+    applies_to = forms.MultipleChoiceField(choices=PolicyTargetChoices, required=False, widget=StaticSelect2Multiple)
+    job = DynamicModelMultipleChoiceField(queryset=Job.objects.all(), to_field_name="name", required=False)
+    tags = TagFilterField(model)
+
+
+class LaunchRequestFilterForm(BootstrapMixin, forms.Form):
+    """Filters of the request list (the Approvals page)."""
+
+    q = forms.CharField(required=False, label="Search")
+    awaiting_me = forms.NullBooleanField(
+        required=False, label="Awaiting my decision", widget=StaticSelect2(choices=BulkEditNullBooleanSelect().choices)
+    )
+    status = forms.MultipleChoiceField(choices=LaunchRequestStatusChoices, required=False, widget=StaticSelect2Multiple)
+    origin = forms.MultipleChoiceField(choices=LaunchOriginChoices, required=False, widget=StaticSelect2Multiple)
+
+
+class ApprovalDecisionForm(BootstrapMixin, forms.Form):
+    """Approve, deny or comment on a request."""
+
+    comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=255)

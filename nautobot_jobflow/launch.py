@@ -1,7 +1,10 @@
 """The one way into a run: every entry point (UI, REST, job button, schedule, hook rule, workflow step) calls launch().
 
-launch() checks that the user may run every Job it would start, validates the inputs, and starts: a Job through
-``JobResult.enqueue_job``, a Workflow as a WorkflowRun that ``engine.runner.advance`` moves forward.
+launch() checks that the user may run every Job it would start, validates the inputs, consults the approval
+policies, and starts: a Job through ``JobResult.enqueue_job``, a Workflow as a WorkflowRun that
+``engine.runner.advance`` moves forward. When a policy covers the launch, nothing starts: a LaunchRequest waits for
+approval, and ``start_approved`` (called once, under a row lock, when core's approval workflow is approved) starts
+it. This module is the only place in the app that enqueues a Job.
 """
 
 from dataclasses import dataclass
@@ -31,6 +34,7 @@ class LaunchOutcome:
     run: WorkflowRun = None
     job_result: JobResult = None
     approval_required: bool = False
+    request: object = None  # the LaunchRequest when approval_required
 
 
 def check_job_runnable(job, user):
@@ -70,28 +74,71 @@ def prepare_job_kwargs(job, data, field_prefix=""):
 
 
 def launch(target, inputs, user, origin, dryrun=False, *, parent_step_run=None, rerun_of=None, definition=None):
-    """Start a Job or a Workflow for ``user``; returns a LaunchOutcome. The only way the app starts anything."""
+    """Start a Job or a Workflow for ``user`` (or hold it for approval); returns a LaunchOutcome.
+
+    The only way the app starts anything. Raises LaunchForbidden when the user may not run a Job it would start,
+    LaunchRefused (a ValidationError naming the field) for bad inputs or a disabled target.
+    """
     if origin not in LaunchOriginChoices.values():
         raise ValueError(f"Unknown launch origin {origin!r}")
     inputs = {} if inputs is None else inputs
     if not isinstance(inputs, dict):
         raise LaunchRefused({"inputs": "Inputs must be a JSON object."})
     if isinstance(target, Job):
-        return _launch_job(target, inputs, user, dryrun)
+        return _launch_job(target, inputs, user, origin, dryrun)
     if isinstance(target, Workflow):
         return _launch_workflow(target, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition)
     raise TypeError(f"launch() takes a Job or a Workflow, not {type(target).__name__}")
 
 
-def _launch_job(job, inputs, user, dryrun):
+def _launch_job(job, inputs, user, origin, dryrun):
     check_job_runnable(job, user)
     if dryrun:
         if not job.supports_dryrun:
             raise LaunchRefused({"dryrun": f"Job '{job}' does not support dry run."})
         inputs = {**inputs, "dryrun": True}
     job_kwargs = prepare_job_kwargs(job, inputs)
-    job_result = JobResult.enqueue_job(job, user, job_kwargs=job_kwargs)
-    return LaunchOutcome(job_result=job_result)
+    return launch_job_kwargs(job, job_kwargs, user, origin, dryrun)
+
+
+def launch_job_kwargs(job, job_kwargs, user, origin, dryrun, *, job_queue=None, step_run=None, policies=None):
+    """Gate and start one Job whose kwargs are already validated (the engine's per-step path uses this directly).
+
+    The caller has checked ``check_job_runnable``. ``policies`` lets the engine pass the enabled policies it
+    loaded once for a whole advance.
+    """
+    from nautobot_jobflow.approvals.gate import hold_for_approval
+    from nautobot_jobflow.approvals.matching import find_policy
+
+    policy = find_policy(job, job_kwargs, origin, dryrun, policies)
+    if policy is not None:
+        request = hold_for_approval(
+            policy, job, job_kwargs, user, origin, dryrun, step_run=step_run, job_queue=job_queue
+        )
+        return LaunchOutcome(approval_required=True, request=request)
+    return LaunchOutcome(job_result=_enqueue(job, user, job_kwargs, job_queue))
+
+
+def hold_if_covered(job, inputs, user, origin):
+    """For a Job about to run in-process (a job button's report): hold it when a policy covers it.
+
+    Returns the pending LaunchRequest, or None when no policy covers the launch and the caller may go on.
+    Approval later starts ``job`` with these inputs through ``start_approved``.
+    """
+    from nautobot_jobflow.approvals.gate import hold_for_approval
+    from nautobot_jobflow.approvals.matching import find_policy
+
+    job_kwargs = prepare_job_kwargs(job, inputs)
+    policy = find_policy(job, job_kwargs, origin, False)
+    if policy is None:
+        return None
+    check_job_runnable(job, user)
+    return hold_for_approval(policy, job, job_kwargs, user, origin, False)
+
+
+def _enqueue(job, user, job_kwargs, job_queue=None):
+    """The app's one call of ``JobResult.enqueue_job``."""
+    return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue)
 
 
 def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition):
@@ -116,10 +163,14 @@ def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, re
             raise LaunchRefused(
                 {"dryrun": f"Workflow '{workflow}' refuses dry runs with steps that cannot dry-run: {names}."}
             )
+    from nautobot_jobflow.approvals.gate import hold_for_approval
+    from nautobot_jobflow.approvals.matching import find_policy
+
+    policy = find_policy(workflow, inputs, origin, dryrun)
     run = WorkflowRun.objects.create(
         workflow=workflow,
         workflow_name=workflow.name,
-        status=WorkflowRunStatusChoices.PENDING,
+        status=WorkflowRunStatusChoices.AWAITING_APPROVAL if policy else WorkflowRunStatusChoices.PENDING,
         inputs=inputs,
         dryrun=dryrun,
         user=user,
@@ -128,6 +179,56 @@ def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, re
         rerun_of=rerun_of,
         definition=definition,
     )
+    if policy is not None:
+        request = hold_for_approval(policy, workflow, inputs, user, origin, dryrun, workflow_run=run)
+        return LaunchOutcome(run=run, approval_required=True, request=request)
+    transaction.on_commit(lambda: advance(run.pk))
+    return LaunchOutcome(run=run)
+
+
+def start_preview(request):
+    """Start the dry run an approver sees before deciding; exempt from approval. Returns the JobResult or run."""
+    if request.job_id:
+        job_kwargs = {**request.inputs, "dryrun": True}
+        return _enqueue(request.job, request.user, job_kwargs, request.job_queue)
+    from nautobot_jobflow.engine.runner import advance
+
+    run = request.workflow_run
+    preview = WorkflowRun.objects.create(
+        workflow=run.workflow,
+        workflow_name=run.workflow_name,
+        status=WorkflowRunStatusChoices.PENDING,
+        inputs=run.inputs,
+        dryrun=True,
+        user=request.user,
+        origin=run.origin,
+        definition=run.definition,
+        is_preview=True,
+    )
+    transaction.on_commit(lambda: advance(preview.pk))
+    return preview
+
+
+def start_approved(request):
+    """Start what an approved request holds, re-checking the requester's permissions. Called under its row lock.
+
+    Returns a LaunchOutcome (a JobResult for a Job or a gated step; the held WorkflowRun for a Workflow).
+    """
+    from nautobot_jobflow.engine.runner import advance
+
+    user = request.user
+    if user is None or not user.is_active:
+        raise LaunchForbidden(f"The requester '{request.user_name}' no longer exists or is inactive.")
+    if request.job_id:
+        check_job_runnable(request.job, user)
+        return LaunchOutcome(job_result=_enqueue(request.job, user, request.inputs, request.job_queue))
+    if request.step_run_id or request.workflow_run_id is None:
+        raise LaunchRefused({"job": f"'{request.target_name}' no longer exists."})
+    run = request.workflow_run
+    for job in Job.objects.filter(pk__in=job_ids(run.definition)):
+        check_job_runnable(job, user)
+    run.status = WorkflowRunStatusChoices.PENDING
+    run.save(update_fields=["status"])
     transaction.on_commit(lambda: advance(run.pk))
     return LaunchOutcome(run=run)
 

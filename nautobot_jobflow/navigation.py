@@ -51,6 +51,37 @@ menu_items = (
                     ),
                 ),
             ),
+            NavMenuGroup(
+                name="Approvals",
+                weight=300,
+                items=(
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:launchrequest_list",
+                        name="Approvals",
+                        weight=100,
+                        permissions=["nautobot_jobflow.view_launchrequest"],
+                        query_params={"awaiting_me": "True"},
+                    ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:launchrequest_list",
+                        name="Launch Requests",
+                        weight=150,
+                        permissions=["nautobot_jobflow.view_launchrequest"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:approvalpolicy_list",
+                        name="Approval Policies",
+                        weight=200,
+                        permissions=["nautobot_jobflow.view_approvalpolicy"],
+                        buttons=(
+                            NavMenuAddButton(
+                                link="plugins:nautobot_jobflow:approvalpolicy_add",
+                                permissions=["nautobot_jobflow.add_approvalpolicy"],
+                            ),
+                        ),
+                    ),
+                ),
+            ),
         ),
     ),
 )

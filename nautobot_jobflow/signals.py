@@ -10,3 +10,15 @@ def connect(app_config):
 
     nautobot_database_ready.connect(setup.seed_after_migrate, sender=app_config, dispatch_uid="jobflow-seed")
     completion.connect()
+    _connect_approvals()
+
+
+def _connect_approvals():
+    """Guard and audit core's approval responses when they decide one of our launch requests."""
+    from django.db.models.signals import post_save, pre_save
+    from nautobot.extras.models import ApprovalWorkflowStageResponse
+
+    from nautobot_jobflow.approvals import decisions
+
+    pre_save.connect(decisions.guard_response, sender=ApprovalWorkflowStageResponse, dispatch_uid="jobflow-guard")
+    post_save.connect(decisions.record_response, sender=ApprovalWorkflowStageResponse, dispatch_uid="jobflow-audit")

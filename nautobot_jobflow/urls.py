@@ -14,6 +14,8 @@ router.register("workflows", views.WorkflowUIViewSet)
 router.register("workflow-steps", views.WorkflowStepUIViewSet)
 router.register("workflow-edges", views.WorkflowEdgeUIViewSet)
 router.register("workflow-runs", views.WorkflowRunUIViewSet)
+router.register("approval-policies", views.ApprovalPolicyUIViewSet)
+router.register("launch-requests", views.LaunchRequestUIViewSet)
 
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),

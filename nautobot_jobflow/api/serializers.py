@@ -3,7 +3,16 @@
 from nautobot.apps.api import NautobotModelSerializer, TaggedModelSerializerMixin, ValidatedModelSerializer
 from rest_framework import serializers
 
-from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
+from nautobot_jobflow.models import (
+    ApprovalEvent,
+    ApprovalPolicy,
+    LaunchRequest,
+    Workflow,
+    WorkflowEdge,
+    WorkflowRun,
+    WorkflowStep,
+    WorkflowStepRun,
+)
 
 
 class WorkflowSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
@@ -140,3 +149,50 @@ class WorkflowLaunchPendingSerializer(serializers.Serializer):  # pylint: disabl
 
     approval_required = serializers.BooleanField()
     detail = serializers.CharField()
+    request = serializers.UUIDField(help_text="The launch request awaiting approval.")
+    request_url = serializers.CharField()
+    run = serializers.UUIDField(allow_null=True, help_text="The run held until approval.")
+
+
+#
+# Approval policies and launch requests
+#
+
+
+class ApprovalPolicySerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
+    """An approval policy: what it covers, its stages (a core approval workflow definition), expiry."""
+
+    class Meta:
+        model = ApprovalPolicy
+        fields = "__all__"
+
+
+class LaunchRequestSerializer(NautobotModelSerializer):
+    """A launch held for approval (read-only; decide with POST launch-requests/{id}/approve|deny|comment|cancel/)."""
+
+    approval_workflow = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LaunchRequest
+        fields = "__all__"
+        read_only_fields = [field.name for field in LaunchRequest._meta.concrete_fields if field.name != "id"]
+
+    def get_approval_workflow(self, obj) -> str | None:
+        """ID of core's approval workflow for this request (core's approve/deny API works on its stages)."""
+        approval_workflow = obj.approval_workflow
+        return str(approval_workflow.pk) if approval_workflow else None
+
+
+class ApprovalEventSerializer(ValidatedModelSerializer):
+    """One entry of a request's audit trail (read-only)."""
+
+    class Meta:
+        model = ApprovalEvent
+        fields = "__all__"
+        read_only_fields = [field.name for field in ApprovalEvent._meta.concrete_fields if field.name != "id"]
+
+
+class ApprovalDecisionSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """Body of POST launch-requests/{id}/approve|deny|comment|cancel/."""
+
+    comments = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)

@@ -10,6 +10,9 @@ router.register("workflow-steps", views.WorkflowStepViewSet)
 router.register("workflow-edges", views.WorkflowEdgeViewSet)
 router.register("workflow-runs", views.WorkflowRunViewSet)
 router.register("workflow-step-runs", views.WorkflowStepRunViewSet)
+router.register("approval-policies", views.ApprovalPolicyViewSet)
+router.register("launch-requests", views.LaunchRequestViewSet)
+router.register("approval-events", views.ApprovalEventViewSet)
 
 app_name = "nautobot_jobflow-api"
 urlpatterns = router.urls

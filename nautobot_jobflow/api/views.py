@@ -13,7 +13,16 @@ from rest_framework.response import Response
 from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.choices import LaunchOriginChoices
-from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
+from nautobot_jobflow.models import (
+    ApprovalEvent,
+    ApprovalPolicy,
+    LaunchRequest,
+    Workflow,
+    WorkflowEdge,
+    WorkflowRun,
+    WorkflowStep,
+    WorkflowStepRun,
+)
 
 
 def _permission_class(method_permission):
@@ -35,6 +44,18 @@ def _validation_error(error):
     if hasattr(error, "error_dict"):
         return ValidationError(error.message_dict)
     return ValidationError({"detail": error.messages})
+
+
+def _pending(outcome):
+    """Body of a 202 answer: the launch waits for approval."""
+    request = outcome.request
+    return {
+        "approval_required": True,
+        "detail": f"Held for approval by policy '{request.policy_name}'.",
+        "request": str(request.pk),
+        "request_url": request.get_absolute_url(),
+        "run": str(outcome.run.pk) if outcome.run else None,
+    }
 
 
 class _ActionRestrictionMixin:
@@ -83,9 +104,8 @@ class WorkflowViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
             raise PermissionDenied(str(error)) from None
         except LaunchRefused as error:
             raise _validation_error(error) from None
-        if outcome.run is None:
-            data = {"approval_required": bool(outcome.approval_required), "detail": "The run needs approval."}
-            return Response(data, status=status.HTTP_202_ACCEPTED)
+        if outcome.approval_required:
+            return Response(_pending(outcome), status=status.HTTP_202_ACCEPTED)
         context = {"request": request}
         return Response(serializers.WorkflowRunSerializer(outcome.run, context=context).data, status=201)
 
@@ -151,3 +171,98 @@ class WorkflowStepRunViewSet(ReadOnlyModelViewSet):
     queryset = WorkflowStepRun.objects.all()
     serializer_class = serializers.WorkflowStepRunSerializer
     filterset_class = filters.WorkflowStepRunFilterSet
+
+
+#
+# Approval policies and launch requests
+#
+
+
+class ApprovalPolicyViewSet(NautobotModelViewSet):
+    """Approval policies."""
+
+    queryset = ApprovalPolicy.objects.select_related("approval_workflow_definition", "object_content_type")
+    serializer_class = serializers.ApprovalPolicySerializer
+    filterset_class = filters.ApprovalPolicyFilterSet
+
+
+class LaunchRequestViewSet(_ActionRestrictionMixin, ReadOnlyModelViewSet):
+    """Launch requests; ``POST {id}/approve|deny|comment/`` decide the active stage, ``{id}/cancel/`` withdraws it.
+
+    Decisions go through core's approval responses, so the same rules hold here, in core's API and in the UI:
+    approvers must belong to the active stage's group, the requester may not approve (unless the policy allows),
+    expired or closed requests cannot be decided.
+    """
+
+    queryset = LaunchRequest.objects.select_related("policy", "job", "workflow", "user", "workflow_run")
+    serializer_class = serializers.LaunchRequestSerializer
+    filterset_class = filters.LaunchRequestFilterSet
+    action_restrictions = {"approve": "view", "deny": "view", "comment": "view", "cancel": "view"}
+
+    def _decide(self, request, action_name):
+        from nautobot_jobflow.approvals.decisions import ApprovalRefused, cancel_request, decide
+
+        launch_request = self.get_object()
+        body = serializers.ApprovalDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        comments = body.validated_data["comments"]
+        try:
+            if action_name == "cancel":
+                if launch_request.user_id != request.user.pk and not request.user.has_perm(
+                    "nautobot_jobflow.change_launchrequest", launch_request
+                ):
+                    raise ApprovalRefused("Only the requester (or a user who may change the request) may cancel it.")
+                launch_request = cancel_request(launch_request, request.user, comments)
+            else:
+                launch_request = decide(launch_request, request.user, action_name, comments)
+        except ApprovalRefused as error:
+            raise PermissionDenied(str(error)) from None
+        return Response(self.get_serializer(launch_request).data)
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.ApprovalDecisionSerializer,
+        responses={200: serializers.LaunchRequestSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def approve(self, request, *args, **kwargs):
+        """Approve the active stage (403 with the reason when not allowed)."""
+        return self._decide(request, "approve")
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.ApprovalDecisionSerializer,
+        responses={200: serializers.LaunchRequestSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def deny(self, request, *args, **kwargs):
+        """Deny the active stage: the request ends and never runs."""
+        return self._decide(request, "deny")
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.ApprovalDecisionSerializer,
+        responses={200: serializers.LaunchRequestSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def comment(self, request, *args, **kwargs):
+        """Comment on the active stage without deciding."""
+        return self._decide(request, "comment")
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.ApprovalDecisionSerializer,
+        responses={200: serializers.LaunchRequestSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def cancel(self, request, *args, **kwargs):
+        """Withdraw the request (the requester, or a user with change permission on it)."""
+        return self._decide(request, "cancel")
+
+
+class ApprovalEventViewSet(ReadOnlyModelViewSet):
+    """The audit trail of launch requests (read-only)."""
+
+    queryset = ApprovalEvent.objects.select_related("request", "user")
+    serializer_class = serializers.ApprovalEventSerializer
+    filterset_class = filters.ApprovalEventFilterSet

@@ -35,6 +35,9 @@ def cancel_run(run, user, reason="canceled"):
             step_run.error = message
             step_run.finished = now
             step_run.save(update_fields=["status", "error", "finished"])
+        from nautobot_jobflow.approvals.decisions import close_run_requests
+
+        close_run_requests(run, user)
         run.status = R.CANCELED
         run.error = message
         run.finished = now

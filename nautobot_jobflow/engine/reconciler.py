@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.jobs_cancel import CancelFactory, JobLiveness
@@ -39,8 +40,10 @@ def reconcile(stale_after=60, log=logger):
     """Reap dead steps, then advance every pending or running run. Returns (runs advanced, steps reaped)."""
     reaped = reap_dead_steps(stale_after, log)
     advanced = 0
+    # A run whose launch awaits approval (never started) has nothing to advance; one with a gated step has.
     active = WorkflowRun.objects.filter(
-        status__in=(WorkflowRunStatusChoices.PENDING, WorkflowRunStatusChoices.RUNNING)
+        Q(status__in=(WorkflowRunStatusChoices.PENDING, WorkflowRunStatusChoices.RUNNING))
+        | Q(status=WorkflowRunStatusChoices.AWAITING_APPROVAL, started__isnull=False)
     ).values_list("pk", flat=True)
     for run_id in list(active):
         try:

@@ -18,6 +18,7 @@ from nautobot.extras.models import Job, JobQueue, JobResult
 from nautobot_jobflow.choices import (
     EdgeTriggerChoices,
     JoinModeChoices,
+    LaunchOriginChoices,
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
@@ -36,8 +37,10 @@ def advance(run_id):
     follow_ups = []
     with transaction.atomic():
         run = WorkflowRun.objects.select_for_update().filter(pk=run_id).first()
-        if run is None or run.status not in (R.PENDING, R.RUNNING):
+        if run is None or run.status in R.FINAL:
             return run
+        if run.status == R.AWAITING_APPROVAL and run.started is None:
+            return run  # the launch itself awaits approval: nothing runs yet
         if run.status == R.PENDING:
             run.status = R.RUNNING
             run.started = timezone.now()
@@ -46,6 +49,7 @@ def advance(run_id):
         state.sync()
         state.start_ready_steps()
         state.finish_if_done()
+        state.mark_awaiting_approval()
         follow_ups = state.follow_ups
     for callback in follow_ups:
         callback()
@@ -93,6 +97,7 @@ class RunState:
         self._queues = {}
         self._runnable_checked = set()
         self._job_kwargs = {}
+        self._policies = None
 
     # ---------------------------------------------------------------------------------------------- context
     def context(self):
@@ -292,7 +297,13 @@ class RunState:
 
     def _launch_attempt(self, name, step_run):
         """Render the step's inputs and start its Job (or nested workflow); failures end the attempt cleanly."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, check_job_runnable, prepare_job_kwargs
+        from nautobot_jobflow.launch import (
+            LaunchForbidden,
+            LaunchRefused,
+            check_job_runnable,
+            launch_job_kwargs,
+            prepare_job_kwargs,
+        )
 
         spec = self.steps[name]
         step_run.started = self.now
@@ -325,8 +336,21 @@ class RunState:
                     self._job_kwargs[cache_key] = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
                 job_kwargs = copy.deepcopy(self._job_kwargs[cache_key])
                 job_queue = self._queue(spec.get("job_queue"))
-                job_result = JobResult.enqueue_job(job, self.run.user, job_kwargs=job_kwargs, job_queue=job_queue)
-                step_run.job_result = job_result
+                outcome = launch_job_kwargs(
+                    job,
+                    job_kwargs,
+                    self.run.user,
+                    LaunchOriginChoices.WORKFLOW,
+                    self.run.dryrun,
+                    job_queue=job_queue,
+                    step_run=step_run,
+                    policies=self.policies(),
+                )
+                if outcome.approval_required:
+                    step_run.status = S.AWAITING_APPROVAL
+                    step_run.save(update_fields=["status"])
+                    return
+                step_run.job_result = outcome.job_result
                 step_run.save(update_fields=["job_result"])
             else:
                 from nautobot_jobflow.launch import start_child_run
@@ -340,6 +364,24 @@ class RunState:
             return
         if spec.get("timeout"):
             schedule_advance(self.run.pk, spec["timeout"] + 1)
+
+    def policies(self):
+        """Enabled approval policies, loaded once per advance."""
+        if self._policies is None:
+            from nautobot_jobflow.approvals.matching import enabled_policies
+
+            self._policies = enabled_policies()
+        return self._policies
+
+    def mark_awaiting_approval(self):
+        """A running run with a step held for approval shows 'awaiting approval' until that step is decided."""
+        if self.run.status in R.FINAL:
+            return
+        awaiting = any(step_run.status == S.AWAITING_APPROVAL for step_run in self.latest.values())
+        status = R.AWAITING_APPROVAL if awaiting else R.RUNNING
+        if self.run.status != status:
+            self.run.status = status
+            self.run.save(update_fields=["status"])
 
     def _job(self, pk):
         if pk not in self._jobs:

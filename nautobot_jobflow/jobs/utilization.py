@@ -135,7 +135,13 @@ class InterfaceUtilizationButton(JobButtonReceiver):
         return self.report_result
 
     def receive_job_button(self, obj):
-        """Report on a Device's location for its role, or on a Location for all roles (sub-locations included)."""
+        """Report on a Device's location for its role, or on a Location for all roles (sub-locations included).
+
+        An approval policy covering the Interface Utilization Report for origin "button" holds the report: the
+        button's run then ends with a link to the launch request, and approval runs the report as its own Job.
+        """
+        if self._held_for_approval(obj):
+            return
         if isinstance(obj, Device):
             self.logger.info("Report for device %s: location %s, role %s.", obj.name, obj.location, obj.role)
             self.report_result = run_report(self, obj.location, include_descendants=True, roles=[obj.role])
@@ -143,3 +149,27 @@ class InterfaceUtilizationButton(JobButtonReceiver):
             self.report_result = run_report(self, obj, include_descendants=True)
         else:
             raise TypeError(f"The interface utilization button works on Devices and Locations, not {obj._meta.label}.")
+
+    def _held_for_approval(self, obj):
+        from nautobot.extras.models import Job as JobModel
+
+        from nautobot_jobflow.choices import LaunchOriginChoices
+        from nautobot_jobflow.launch import hold_if_covered
+
+        report_job = JobModel.objects.filter(
+            module_name=InterfaceUtilizationReport.__module__, job_class_name=InterfaceUtilizationReport.__name__
+        ).first()
+        if report_job is None or not isinstance(obj, (Device, Location)):
+            return False
+        if isinstance(obj, Device):
+            inputs = {"location": str(obj.location_id), "roles": [str(obj.role_id)]}
+        else:
+            inputs = {"location": str(obj.pk)}
+        request = hold_if_covered(report_job, inputs, self.user, LaunchOriginChoices.BUTTON)
+        if request is None:
+            return False
+        self.logger.warning(
+            "The report is held for approval by policy '%s': %s", request.policy_name, request.get_absolute_url()
+        )
+        self.report_result = {"held_for_approval": str(request.pk), "url": request.get_absolute_url()}
+        return True

@@ -51,7 +51,7 @@ class RunWorkflow(Job):
 
 
 class ReconcileWorkflowRuns(Job):
-    """Advance every active workflow run and reap steps whose worker died. Scheduled every minute on install."""
+    """Expire overdue launch requests, advance every active run, reap dead steps. Scheduled every minute on install."""
 
     stale_after = IntegerVar(
         default=60, min_value=10, description="Seconds a started step must run before its worker is checked."
@@ -66,8 +66,15 @@ class ReconcileWorkflowRuns(Job):
 
     def run(self, stale_after=60):
         """Advance and reap; log what was done."""
+        from nautobot_jobflow.approvals.decisions import expire_due
         from nautobot_jobflow.engine.reconciler import reconcile
 
+        expired = expire_due(log=self.logger)
         advanced, reaped = reconcile(stale_after=stale_after, log=self.logger)
-        self.logger.info("Advanced %d active run(s), reaped %d step(s) whose worker was gone.", advanced, reaped)
-        return {"advanced": advanced, "reaped": reaped}
+        self.logger.info(
+            "Expired %d launch request(s), advanced %d active run(s), reaped %d step(s) whose worker was gone.",
+            expired,
+            advanced,
+            reaped,
+        )
+        return {"advanced": advanced, "reaped": reaped, "expired": expired}

@@ -1,5 +1,15 @@
 """Models of nautobot-jobflow, one module per capability."""
 
+from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, LaunchRequest
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 
-__all__ = ["Workflow", "WorkflowEdge", "WorkflowRun", "WorkflowStep", "WorkflowStepRun"]
+__all__ = [
+    "ApprovalEvent",
+    "ApprovalPolicy",
+    "LaunchRequest",
+    "Workflow",
+    "WorkflowEdge",
+    "WorkflowRun",
+    "WorkflowStep",
+    "WorkflowStepRun",
+]

@@ -179,6 +179,9 @@ class WorkflowRun(BaseModel):
     )
     inputs = models.JSONField(default=dict, blank=True)
     dryrun = models.BooleanField(default=False, verbose_name="Dry run")
+    is_preview = models.BooleanField(
+        default=False, verbose_name="Approval preview", help_text="A dry run started for approvers of a request."
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="jobflow_runs"
     )

@@ -1,12 +1,15 @@
 """UI views of nautobot-jobflow: the landing page and one NautobotUIViewSet per model."""
 
+from nautobot_jobflow.views.approvals import ApprovalPolicyUIViewSet, LaunchRequestUIViewSet
 from nautobot_jobflow.views.home import JobflowHomeView
 from nautobot_jobflow.views.runs import WorkflowRunUIViewSet
 from nautobot_jobflow.views.steps import WorkflowEdgeUIViewSet, WorkflowStepUIViewSet
 from nautobot_jobflow.views.workflows import WorkflowUIViewSet
 
 __all__ = [
+    "ApprovalPolicyUIViewSet",
     "JobflowHomeView",
+    "LaunchRequestUIViewSet",
     "WorkflowEdgeUIViewSet",
     "WorkflowRunUIViewSet",
     "WorkflowStepUIViewSet",

@@ -99,6 +99,16 @@ class WorkflowRunUIViewSet(
                 enable_related_link=False,
             ),
             ObjectsTablePanel(
+                weight=350,
+                section=SectionChoices.FULL_WIDTH,
+                table_class=tables.ApprovalEventTable,
+                table_filter="request__workflow_run",
+                table_title="Approval history",
+                select_related_fields=["request", "preview_job_result", "preview_run"],
+                add_button_route=None,
+                enable_related_link=False,
+            ),
+            ObjectsTablePanel(
                 weight=400,
                 section=SectionChoices.FULL_WIDTH,
                 table_class=tables.WorkflowRunTable,

@@ -118,8 +118,11 @@ class WorkflowUIViewSet(NautobotUIViewSet):
             outcome = self._launch(request, form, workflow)
             if outcome is not None:
                 if outcome.approval_required:
-                    messages.info(request, f"The run of {workflow} needs approval before it starts.")
-                    return redirect(workflow.get_absolute_url())
+                    messages.info(
+                        request,
+                        f"The run of {workflow} is held for approval by policy '{outcome.request.policy_name}'.",
+                    )
+                    return redirect(outcome.request.get_absolute_url())
                 if outcome.run is not None:
                     messages.success(request, f"Started {outcome.run}.")
                     return redirect(outcome.run.get_absolute_url())

@@ -1,0 +1,1 @@
+"""Approval policies: matching launches, the gate in launch(), decisions, expiry and the dry-run preview."""

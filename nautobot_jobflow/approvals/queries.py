@@ -1,0 +1,55 @@
+"""Read-side questions about requests: which ones the signed-in user can decide now."""
+
+from django.contrib.contenttypes.models import ContentType
+from nautobot.extras.choices import ApprovalWorkflowStateChoices
+from nautobot.extras.models import ApprovalWorkflowStage
+
+from nautobot_jobflow.choices import LaunchRequestStatusChoices
+
+
+def awaiting_decision_by(user):
+    """IDs of pending requests whose active stage ``user`` may approve (member of its group, not yet approved).
+
+    A fixed number of queries whatever the number of requests.
+    """
+    from nautobot_jobflow.models import LaunchRequest
+
+    group_ids = set(user.groups.values_list("pk", flat=True))
+    if not group_ids:
+        return []
+    pending = LaunchRequest.objects.filter(status=LaunchRequestStatusChoices.PENDING)
+    requesters = dict(pending.values_list("pk", "user_id"))
+    self_ok = set(pending.filter(policy__allow_self_approval=True).values_list("pk", flat=True))
+    stages = (
+        ApprovalWorkflowStage.objects.filter(
+            approval_workflow__object_under_review_content_type=ContentType.objects.get_for_model(LaunchRequest),
+            approval_workflow__object_under_review_object_id__in=list(requesters),
+            approval_workflow__current_state=ApprovalWorkflowStateChoices.PENDING,
+        )
+        .exclude(state=ApprovalWorkflowStateChoices.APPROVED)
+        .order_by("approval_workflow_stage_definition__sequence")
+        .values_list(
+            "pk",
+            "approval_workflow__object_under_review_object_id",
+            "state",
+            "approval_workflow_stage_definition__approver_group_id",
+        )
+    )
+    active = {}
+    for stage_id, request_id, state, group_id in stages:
+        active.setdefault(request_id, (stage_id, state, group_id))
+    approved_by_user = set(
+        ApprovalWorkflowStage.objects.filter(
+            pk__in=[stage_id for stage_id, _, _ in active.values()],
+            approval_workflow_stage_responses__user=user,
+            approval_workflow_stage_responses__state=ApprovalWorkflowStateChoices.APPROVED,
+        ).values_list("pk", flat=True)
+    )
+    return [
+        request_id
+        for request_id, (stage_id, state, group_id) in active.items()
+        if state == ApprovalWorkflowStateChoices.PENDING
+        and group_id in group_ids
+        and stage_id not in approved_by_user
+        and (requesters[request_id] != user.pk or request_id in self_ok)
+    ]
