@@ -88,6 +88,17 @@ if TESTING_JOBFLOW:
     CACHES["default"]["LOCATION"] = parse_redis_connection(redis_database=_test_redis_db + 1)
     # Test-only Jobs (no-ops, failures, sleeps) live under tests/jobs and are loaded from JOBS_ROOT.
     JOBS_ROOT = str(CHECKOUT_DIR / "tests" / "jobs_root")
+
+    def _fresh_content_types(**kwargs):
+        """Transactional tests flush the database between tests, giving content types new ids; the worker
+        outlives them, so it forgets its cached ids before each task (test mode only)."""
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
+
+    from celery.signals import task_prerun
+
+    task_prerun.connect(_fresh_content_types, weak=False)
     LOGGING = {
         "version": 1,
         "disable_existing_loggers": False,

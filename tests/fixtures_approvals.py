@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from nautobot.extras.models import ApprovalWorkflowDefinition, ApprovalWorkflowStageDefinition, Job
 from nautobot.users.models import ObjectPermission
 
-from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
+from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest, Workflow, WorkflowRun
 
 User = get_user_model()
 _weights = itertools.count(1)
@@ -31,7 +31,10 @@ def make_user(username=None, superuser=False, run_jobs=None, view_requests=True)
         if view_requests:
             view = ObjectPermission.objects.create(name=f"view requests {user.username}", actions=["view"])
             view.object_types.add(
-                ContentType.objects.get_for_model(LaunchRequest), ContentType.objects.get_for_model(ApprovalPolicy)
+                *(
+                    ContentType.objects.get_for_model(model)
+                    for model in (LaunchRequest, ApprovalPolicy, Workflow, WorkflowRun)
+                )
             )
             view.users.add(user)
     return user
@@ -71,3 +74,30 @@ def make_policy(definition, jobs=(), workflows=(), **fields):
     policy.jobs.set(jobs)
     policy.workflows.set(workflows)
     return policy
+
+
+def dispatch_like_beat(schedule):
+    """Send one tick of ``schedule`` the way Nautobot's beat scheduler does (its entry, options and JobResult).
+
+    This is ``NautobotDatabaseScheduler.apply_async`` without the timing: the JobResult is created with its
+    ``scheduled_job`` and the task carries the entry's options, so the worker sees exactly what beat would send.
+    """
+    from nautobot.core.celery import app
+    from nautobot.core.celery.schedulers import NautobotScheduleEntry
+    from nautobot.extras.models import JobResult
+
+    entry = NautobotScheduleEntry(model=schedule, app=app)
+    job_model = schedule.job_model
+    job_result = JobResult.objects.create(
+        name=job_model.name,
+        job_model=job_model,
+        scheduled_job=schedule,
+        user=schedule.user,
+        task_name=job_model.class_path,
+        celery_kwargs=dict(entry.options),
+    )
+    options = dict(entry.options)
+    if schedule.job_queue is not None:
+        options.setdefault("queue", schedule.job_queue.name)
+    app.tasks[entry.task].apply_async(entry.args, entry.kwargs, task_id=str(job_result.id), **options)
+    return job_result

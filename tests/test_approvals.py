@@ -364,6 +364,14 @@ class DecisionTest(ApprovalTestBase):
         self.assertEqual(outcome.run.status, WorkflowRunStatusChoices.CANCELED)
         self.assertIn("Expired", outcome.run.error)
 
+    def test_required_preview_must_finish_before_approval(self):
+        request = self.hold_job(job=self.dryrun_job, require_preview=True)
+        self.assertEqual(request.preview_job_result.status, "PENDING", "no worker runs in this test")
+        with self.assertRaisesMessage(ApprovalRefused, "preview has not finished"):
+            decide(request, self.a1, "approve")
+        JobResult.objects.filter(pk=request.preview_job_result_id).update(status="SUCCESS")
+        decide(LaunchRequest.objects.get(pk=request.pk), self.a1, "approve")
+
     def test_comment_and_cancel(self):
         request = self.hold_job()
         decide(request, self.outsider, "comment", "what does it touch?")

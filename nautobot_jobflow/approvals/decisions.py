@@ -10,7 +10,6 @@ request row and starts it only if it is still pending, so concurrent final appro
 import logging
 
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +17,7 @@ from nautobot.extras.choices import ApprovalWorkflowStateChoices, JobResultStatu
 from nautobot.extras.models import ApprovalWorkflowStageResponse
 
 from nautobot_jobflow.approvals.gate import close_core_workflow, record
+from nautobot_jobflow.approvals.matching import LAUNCH_REQUEST_NATURAL_KEY
 from nautobot_jobflow.choices import (
     ApprovalEventKindChoices,
     LaunchRequestStatusChoices,
@@ -89,17 +89,12 @@ def decision_problem(request, user, stage, state):
     return None
 
 
-def _launch_request_content_type_id():
-    from nautobot_jobflow.models import LaunchRequest
-
-    return ContentType.objects.get_for_model(LaunchRequest).pk
-
-
 def _request_for_stage(stage):
     from nautobot_jobflow.models import LaunchRequest
 
     approval_workflow = stage.approval_workflow
-    if approval_workflow.object_under_review_content_type_id != _launch_request_content_type_id():
+    content_type = approval_workflow.object_under_review_content_type
+    if (content_type.app_label, content_type.model) != LAUNCH_REQUEST_NATURAL_KEY:
         return False, None
     request = (
         LaunchRequest.objects.select_related("policy", "preview_job_result", "preview_run")

@@ -1,9 +1,10 @@
 """The approval gate: turn a covered launch into a pending LaunchRequest with core's approval workflow and stages."""
 
+import json
 import logging
 from datetime import timedelta
 
-from django.contrib.contenttypes.models import ContentType
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 from nautobot.extras.choices import ApprovalWorkflowStateChoices
@@ -27,7 +28,7 @@ def hold_for_approval(
         raise LaunchRefused(
             {"dryrun": f"Approval policy '{policy}' requires a dry-run preview, but Job '{target}' cannot dry-run."}
         )
-    from nautobot_jobflow.approvals.matching import stage_problems
+    from nautobot_jobflow.approvals.matching import launch_request_content_type, stage_problems
 
     problems = stage_problems(policy.approval_workflow_definition)
     if problems:
@@ -39,7 +40,7 @@ def hold_for_approval(
         job=target if is_job else None,
         workflow=None if is_job else target,
         target_name=str(target),
-        inputs=inputs,
+        inputs=json.loads(json.dumps(inputs, cls=DjangoJSONEncoder)),  # serialized Job kwargs may hold UUIDs
         dryrun=dryrun,
         origin=origin,
         user=user,
@@ -51,7 +52,7 @@ def hold_for_approval(
     )
     approval_workflow = ApprovalWorkflow.objects.create(
         approval_workflow_definition=policy.approval_workflow_definition,
-        object_under_review_content_type=ContentType.objects.get_for_model(LaunchRequest),
+        object_under_review_content_type=launch_request_content_type(),
         object_under_review_object_id=request.pk,
         current_state=ApprovalWorkflowStateChoices.PENDING,
         user=user,

@@ -8,15 +8,15 @@ from nautobot.extras.models import Job
 
 from nautobot_jobflow.choices import PolicyTargetChoices
 
+LAUNCH_REQUEST_NATURAL_KEY = ("nautobot_jobflow", "launchrequest")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 def stage_problems(definition):
     """Why a core approval workflow definition cannot serve as a policy's stages (empty list: it can)."""
-    from nautobot_jobflow.models import LaunchRequest
-
     problems = []
-    if definition.model_content_type_id != ContentType.objects.get_for_model(LaunchRequest).pk:
+    content_type = definition.model_content_type
+    if (content_type.app_label, content_type.model) != LAUNCH_REQUEST_NATURAL_KEY:
         problems.append(
             f"Approval workflow definition '{definition}' is for {definition.model_content_type}; "
             "choose one whose content type is nautobot_jobflow | launch request."
@@ -35,6 +35,11 @@ def stage_problems(definition):
                 f"'{stage.approver_group}' has {members} active member(s)."
             )
     return problems
+
+
+def launch_request_content_type():
+    """LaunchRequest's ContentType, looked up by natural key without ContentType's per-process id cache."""
+    return ContentType.objects.get(app_label=LAUNCH_REQUEST_NATURAL_KEY[0], model=LAUNCH_REQUEST_NATURAL_KEY[1])
 
 
 def object_filter_problem(content_type, object_filter):

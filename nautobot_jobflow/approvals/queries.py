@@ -1,6 +1,5 @@
 """Read-side questions about requests: which ones the signed-in user can decide now."""
 
-from django.contrib.contenttypes.models import ContentType
 from nautobot.extras.choices import ApprovalWorkflowStateChoices
 from nautobot.extras.models import ApprovalWorkflowStage
 
@@ -22,7 +21,8 @@ def awaiting_decision_by(user):
     self_ok = set(pending.filter(policy__allow_self_approval=True).values_list("pk", flat=True))
     stages = (
         ApprovalWorkflowStage.objects.filter(
-            approval_workflow__object_under_review_content_type=ContentType.objects.get_for_model(LaunchRequest),
+            approval_workflow__object_under_review_content_type__app_label="nautobot_jobflow",
+            approval_workflow__object_under_review_content_type__model="launchrequest",
             approval_workflow__object_under_review_object_id__in=list(requesters),
             approval_workflow__current_state=ApprovalWorkflowStateChoices.PENDING,
         )

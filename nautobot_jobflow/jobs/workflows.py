@@ -27,17 +27,30 @@ class RunWorkflow(Job):
         has_sensitive_variables = False
 
     def _origin(self):
-        scheduled_job = getattr(self.job_result, "scheduled_job", None)
-        if scheduled_job is not None and scheduled_job.interval != JobExecutionType.TYPE_IMMEDIATELY:
-            return LaunchOriginChoices.SCHEDULE
+        """Return 'schedule' when core's scheduler started this run, else 'ui'.
+
+        Beat sets the JobResult's scheduled_job; enqueue_job(schedule=...) records the schedule in celery_kwargs.
+        """
+        from nautobot.extras.models import ScheduledJob
+
+        job_result = self.job_result
+        schedule_id = job_result.scheduled_job_id or (job_result.celery_kwargs or {}).get(
+            "nautobot_job_schedule_id", (job_result.celery_kwargs or {}).get("nautobot_job_scheduled_job_id")
+        )
+        if schedule_id:
+            interval = ScheduledJob.objects.filter(pk=schedule_id).values_list("interval", flat=True).first()
+            if interval is None or interval != JobExecutionType.TYPE_IMMEDIATELY:
+                return LaunchOriginChoices.SCHEDULE
         return LaunchOriginChoices.UI
 
     def run(self, workflow, inputs=None, dry_run=False):
         """Launch the workflow; fail with a clear message when the launch is refused."""
         from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
 
+        origin = self._origin()
+        self.logger.info("Launching workflow '%s' as %s (origin: %s).", workflow, self.user, origin)
         try:
-            outcome = launch(workflow, inputs or {}, self.user, self._origin(), dryrun=dry_run)
+            outcome = launch(workflow, inputs or {}, self.user, origin, dryrun=dry_run)
         except (LaunchRefused, LaunchForbidden) as problem:
             text = "; ".join(getattr(problem, "messages", None) or [str(problem)])
             self.logger.error("Workflow '%s' was not started: %s", workflow, text)

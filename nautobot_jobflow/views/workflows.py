@@ -113,7 +113,7 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     def run(self, request, *args, **kwargs):
         """The run form: inputs from the input schema plus dry run; POST launches through launch()."""
         workflow = self.get_object()
-        form = WorkflowLaunchForm(request.POST or None, workflow=workflow)
+        form = WorkflowLaunchForm(request.POST if request.method == "POST" else None, workflow=workflow)
         if request.method == "POST" and form.is_valid():
             outcome = self._launch(request, form, workflow)
             if outcome is not None:
