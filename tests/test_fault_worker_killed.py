@@ -53,12 +53,10 @@ class WorkerKilledTest(TransactionTestCase):
             self.assertEqual(latest[name].job_result.status, JobResultStatusChoices.STATUS_STARTED)
 
         # The scheduled reconciler (every minute, stale_after=60) leaves steps younger than a minute alone...
-        _advanced, reaped = reconcile(stale_after=60)
-        self.assertEqual(reaped, 0)
+        self.assertEqual(reconcile(stale_after=60).reaped, 0)
         self.assertEqual(step_runs(run)["no_retry"].status, S.RUNNING)
         # ...and its run a minute later asks the workers, finds no one running them, and reaps them.
-        _advanced, reaped = reconcile(stale_after=0)
-        self.assertEqual(reaped, 2)
+        self.assertEqual(reconcile(stale_after=0).reaped, 2)
 
         latest = step_runs(run)
         self.assertEqual(latest["no_retry"].status, S.FAILED, run_summary(run))

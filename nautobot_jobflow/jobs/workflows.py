@@ -51,7 +51,7 @@ class RunWorkflow(Job):
 
 
 class ReconcileWorkflowRuns(Job):
-    """Advance every active workflow run and reap steps whose worker died. Scheduled every minute on install."""
+    """Advance every active workflow run, reap steps whose worker died, resend lost tasks. Scheduled every minute."""
 
     stale_after = IntegerVar(
         default=60, min_value=10, description="Seconds a started step must run before its worker is checked."
@@ -68,6 +68,11 @@ class ReconcileWorkflowRuns(Job):
         """Advance and reap; log what was done."""
         from nautobot_jobflow.engine.reconciler import reconcile
 
-        advanced, reaped = reconcile(stale_after=stale_after, log=self.logger)
-        self.logger.info("Advanced %d active run(s), reaped %d step(s) whose worker was gone.", advanced, reaped)
-        return {"advanced": advanced, "reaped": reaped}
+        done = reconcile(stale_after=stale_after, log=self.logger)
+        self.logger.info(
+            "Advanced %d active run(s), reaped %d step(s) whose worker was gone, sent %d lost task(s) again.",
+            done.advanced,
+            done.reaped,
+            done.resent,
+        )
+        return done._asdict()
