@@ -177,8 +177,16 @@ class RunState:
                 )
             return f"Job result {job_result.pk} was canceled."
         traceback = (job_result.traceback or "").strip()
-        last_line = traceback.splitlines()[-1] if traceback else "the Job failed"
-        return _truncate(f"Job failed: {last_line}")
+        if traceback:
+            return _truncate(f"Job failed: {traceback.splitlines()[-1]}")
+        # An error outside the Job's code (e.g. the worker lost its database connection) leaves no traceback, only
+        # Celery's exception info in the result.
+        result = job_result.result if isinstance(job_result.result, dict) else {}
+        if result.get("exc_type"):
+            message = result.get("exc_message") or ""
+            message = " ".join(map(str, message)) if isinstance(message, (list, tuple)) else str(message)
+            return _truncate(f"Job failed outside its code: {result['exc_type']}: {message}")
+        return "Job failed: the Job failed without a traceback."
 
     def _cancel_job_result(self, job_result, reason):
         from nautobot.extras.jobs_cancel import CancelFactory
