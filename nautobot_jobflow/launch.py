@@ -13,6 +13,7 @@ from nautobot.extras.models import Job, JobResult
 from nautobot_jobflow.choices import DryRunModeChoices, LaunchOriginChoices, WorkflowRunStatusChoices
 from nautobot_jobflow.engine.inputs import merged_inputs, validate_against_schema
 from nautobot_jobflow.engine.snapshot import build_definition, job_ids
+from nautobot_jobflow.engine.validation import refuse_sensitive_job
 from nautobot_jobflow.models import Workflow, WorkflowRun
 
 
@@ -109,6 +110,10 @@ def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, re
     jobs = list(Job.objects.filter(pk__in=job_ids(definition)).order_by("name"))
     for job in jobs:
         check_job_runnable(job, user)
+        try:  # a Job flagged sensitive after the workflow was saved
+            refuse_sensitive_job(job, "workflow", where=f"Workflow '{workflow}'")
+        except ValidationError as error:
+            raise LaunchRefused(error.message_dict) from None
     if dryrun and workflow.dryrun_mode == DryRunModeChoices.REFUSE:
         unsupported = [str(job) for job in jobs if not job.supports_dryrun]
         if unsupported:
