@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import redis
+from kombu import pools as kombu_pools
 from nautobot.extras.choices import JobQueueTypeChoices, JobResultStatusChoices
 from nautobot.extras.models import JobQueue
 
@@ -97,8 +98,9 @@ def celery_broker(url):
     from nautobot.core.celery import app
 
     def switch(new_url):
-        if app._pool is not None:
-            app._pool.force_close_all()
+        # kombu keeps pools in a process-wide registry keyed by URL: close and forget them all, or switching back
+        # would hand out the closed pool of the first URL.
+        kombu_pools.reset()
         app._pool = None
         app.amqp._producer_pool = None
         # The app reads its settings from Django's with the CELERY_ namespace, which wins over the plain key.
