@@ -38,7 +38,8 @@ if TESTING_JOBFLOW:
     # task (it would look for the JobResult in the development database). One number each for the broker
     # and the cache; set JOBFLOW_TEST_REDIS_DB to run two suites side by side.
     _test_redis_db = int(os.getenv("JOBFLOW_TEST_REDIS_DB", "2"))
-    os.environ["NAUTOBOT_CELERY_BROKER_URL"] = (
+    # JOBFLOW_TEST_BROKER_URL puts the broker alone on another Redis (fault tests restart that one).
+    os.environ["NAUTOBOT_CELERY_BROKER_URL"] = os.getenv("JOBFLOW_TEST_BROKER_URL") or (
         f"redis://{os.environ['NAUTOBOT_REDIS_HOST']}:{os.environ['NAUTOBOT_REDIS_PORT']}/{_test_redis_db}"
     )
 

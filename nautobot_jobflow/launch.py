@@ -16,6 +16,7 @@ from nautobot.extras.models import Job, JobResult
 from nautobot_jobflow.choices import DryRunModeChoices, LaunchOriginChoices, WorkflowRunStatusChoices
 from nautobot_jobflow.engine.inputs import merged_inputs, validate_against_schema
 from nautobot_jobflow.engine.snapshot import build_definition, job_ids
+from nautobot_jobflow.engine.validation import refuse_sensitive_job
 from nautobot_jobflow.models import Workflow, WorkflowRun
 
 
@@ -136,6 +137,13 @@ def hold_if_covered(job, inputs, user, origin):
     return hold_for_approval(policy, job, job_kwargs, user, origin, False)
 
 
+def resend_job_result(job_result, job_kwargs, job_queue):
+    """Send a PENDING JobResult whose task was lost again (the reconciler); not a new launch, so no gate."""
+    return JobResult.enqueue_job(
+        job_result.job_model, job_result.user, job_kwargs=job_kwargs, job_queue=job_queue, job_result=job_result
+    )
+
+
 def _enqueue(job, user, job_kwargs, job_queue=None):
     """The app's one call of ``JobResult.enqueue_job``."""
     return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue)
@@ -156,6 +164,10 @@ def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, re
     jobs = list(Job.objects.filter(pk__in=job_ids(definition)).order_by("name"))
     for job in jobs:
         check_job_runnable(job, user)
+        try:  # a Job flagged sensitive after the workflow was saved
+            refuse_sensitive_job(job, "workflow", where=f"Workflow '{workflow}'")
+        except ValidationError as error:
+            raise LaunchRefused(error.message_dict) from None
     if dryrun and workflow.dryrun_mode == DryRunModeChoices.REFUSE:
         unsupported = [str(job) for job in jobs if not job.supports_dryrun]
         if unsupported:

@@ -294,3 +294,48 @@ class FanInRaceTest(TransactionTestCase):
         )
         workers = set(JobResult.objects.values_list("worker", flat=True))
         self.assertGreaterEqual(len(workers), 2, f"both workers took part: {workers}")
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("celery_worker", "second_celery_worker")
+class FanInRaceRepeatedTest(TransactionTestCase):
+    """The fan-in race 100 times: 10 parallel no-op steps into one join per run, on two worker processes.
+
+    Width 10 is over twice the four pool processes of the two workers, so every run keeps all four busy and its
+    last parents finish at the same moment in different processes (the race); a wider fan-in would only add Jobs
+    that finish while the join is still waiting, and time (1,100 Jobs here against 1,020 in the 50-wide test).
+    """
+
+    RUNS = 100
+    WIDTH = 10
+
+    def setUp(self):
+        super().setUp()
+        refresh_jobs()
+        self.admin = create_superuser()
+
+    def test_join_starts_exactly_once_in_100_runs(self):
+        steps = {f"p{index:02d}": "Noop" for index in range(self.WIDTH)}
+        steps["join"] = "Noop"
+        workflow = build_workflow(steps, [(name, "join") for name in steps if name != "join"])
+        runs = [start(workflow, self.admin) for _ in range(self.RUNS)]
+        for run in runs:
+            wait_for_run(run, timeout=300)
+            self.assertEqual(run.status, R.SUCCEEDED, run_summary(run))
+        joins = WorkflowStepRun.objects.filter(run__in=runs, step_name="join").values("run").annotate(n=Count("pk"))
+        self.assertEqual(sorted(row["n"] for row in joins), [1] * self.RUNS)
+        self.assertEqual(
+            JobResult.objects.filter(jobflow_step_runs__step_name="join").count(), self.RUNS, "one join Job per run"
+        )
+        join_started_after_parents = WorkflowStepRun.objects.filter(run__in=runs, step_name="join").values_list(
+            "run_id", "started"
+        )
+        for run_id, join_started in join_started_after_parents:
+            last_parent = max(
+                WorkflowStepRun.objects.filter(run_id=run_id)
+                .exclude(step_name="join")
+                .values_list("finished", flat=True)
+            )
+            self.assertLessEqual(last_parent, join_started, f"run {run_id}: the join waited for every parent")
+        workers = set(JobResult.objects.values_list("worker", flat=True))
+        self.assertGreaterEqual(len(workers), 2, f"both workers took part: {workers}")

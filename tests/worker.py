@@ -25,9 +25,11 @@ def purge_test_broker():
 class WorkerProcess:
     """Start, check and stop one `nautobot-server celery worker` for the test session."""
 
-    def __init__(self, name, concurrency=2):
+    def __init__(self, name, concurrency=2, queues=None, env=None):
         self.name = name
         self.concurrency = concurrency
+        self.queues = queues  # Celery queues to consume (default: the default queue)
+        self.extra_env = env or {}  # e.g. another Redis port, or PGAPPNAME to find its database connections
         self.process = None
         self.log_path = Path(tempfile.gettempdir()) / f"{name}-{os.getpid()}.log"
 
@@ -40,13 +42,14 @@ class WorkerProcess:
             "NAUTOBOT_DB_NAME": connection.settings_dict["NAME"],
             "JOBFLOW_TESTING": "1",
             "PYTHONUNBUFFERED": "1",
+            **self.extra_env,
         }
         self.log_path.write_text("")
         self._log = open(self.log_path, "a")  # noqa: SIM115
         self.process = subprocess.Popen(
             [str(NAUTOBOT_SERVER), "--config", str(CONFIG), "celery", "worker", "--loglevel", "INFO",
              "--concurrency", str(self.concurrency), "-n", f"{self.name}@%h", "--without-heartbeat",
-             "--without-gossip", "--without-mingle"],
+             "--without-gossip", "--without-mingle", *(["-Q", ",".join(self.queues)] if self.queues else [])],
             env=env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
@@ -79,6 +82,13 @@ class WorkerProcess:
         try:
             self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, 9)
+            self.process.wait()
+        self._log.close()
+
+    def kill(self):
+        """SIGKILL the worker and its pool processes at once, as the kernel's OOM killer or `docker kill` would."""
+        if self.alive():
             os.killpg(self.process.pid, 9)
             self.process.wait()
         self._log.close()

@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
-from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.choices import JobCancelTypeChoices, JobResultStatusChoices
 from nautobot.extras.models import Job, JobQueue, JobResult
 
 from nautobot_jobflow.choices import (
@@ -86,7 +86,7 @@ class RunState:
         # JobResults only of the attempts still running, with only the fields the engine reads.
         running = [sr.job_result_id for sr in self.latest.values() if sr.status == S.RUNNING and sr.job_result_id]
         job_results = JobResult.objects.filter(pk__in=running).only(
-            "pk", "status", "result", "traceback", "celery_kwargs"
+            "pk", "status", "result", "traceback", "celery_kwargs", "cancel_type"
         )
         self.job_results = {job_result.pk: job_result for job_result in job_results} if running else {}
         self.now = timezone.now()
@@ -175,10 +175,23 @@ class RunState:
     @staticmethod
     def _job_error(job_result):
         if job_result.status == JobResultStatusChoices.STATUS_REVOKED:
+            if job_result.cancel_type == JobCancelTypeChoices.TYPE_REAPED:
+                return (
+                    f"Job result {job_result.pk} was reaped: no worker was running it any more "
+                    "(its worker died or lost its connections before it finished)."
+                )
             return f"Job result {job_result.pk} was canceled."
         traceback = (job_result.traceback or "").strip()
-        last_line = traceback.splitlines()[-1] if traceback else "the Job failed"
-        return _truncate(f"Job failed: {last_line}")
+        if traceback:
+            return _truncate(f"Job failed: {traceback.splitlines()[-1]}")
+        # An error outside the Job's code (e.g. the worker lost its database connection) leaves no traceback, only
+        # Celery's exception info in the result.
+        result = job_result.result if isinstance(job_result.result, dict) else {}
+        if result.get("exc_type"):
+            message = result.get("exc_message") or ""
+            message = " ".join(map(str, message)) if isinstance(message, (list, tuple)) else str(message)
+            return _truncate(f"Job failed outside its code: {result['exc_type']}: {message}")
+        return "Job failed: the Job failed without a traceback."
 
     def _cancel_job_result(self, job_result, reason):
         from nautobot.extras.jobs_cancel import CancelFactory

@@ -5,32 +5,139 @@ list); any other string with template syntax renders to a string; other values p
 names are errors, never empty strings, and every rendered string is capped in size.
 """
 
+import contextlib
+import contextvars
+import math
 import re
+import string
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_RENDERED_CHARS = 1_000_000
+MAX_RANGE = 10_000  # items of one range()
+MAX_RANGE_TOTAL = 100_000  # items of all range() calls of one template (nested loops multiply)
+MAX_WIDTH = 10_000  # padding width of format specs, %-formats and str.center/ljust/rjust/zfill/expandtabs
+MAX_POWER_BITS = 65_536  # size of an integer a ** b may produce
 _SINGLE_EXPRESSION = re.compile(r"^\s*\{\{(?P<expr>.*?)\}\}\s*$", re.DOTALL)
+_NUMBERS = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+_PADDING_METHODS = {"center", "ljust", "rjust", "zfill", "expandtabs"}
+_range_budget = contextvars.ContextVar("jobflow_range_budget", default=None)
 
 
 class TemplateProblem(Exception):
     """A template cannot be parsed or rendered; the message names the template and the cause."""
 
 
+def _refuse_wide(numbers, what):
+    for number in numbers:
+        if number == "*" or int(number) > MAX_WIDTH:
+            raise SecurityError(f"{what}: widths and precisions are limited to {MAX_WIDTH:,} (found {number})")
+
+
+def _check_percent_format(text):
+    for width, precision in _PERCENT_SPEC.findall(text):
+        _refuse_wide([n for n in (width, precision) if n], "%-formatting")
+
+
+def _check_format_string(text):
+    for _literal, _field, spec, _conversion in string.Formatter().parse(text):
+        if spec and "{" in spec:
+            raise SecurityError("str.format: nested replacement fields in a format spec are not allowed")
+        _refuse_wide(_NUMBERS.findall(spec or ""), "str.format")
+
+
+def _check_size(size, what):
+    if size > MAX_RENDERED_CHARS:
+        raise SecurityError(f"{what} would make {size:,} items (limit {MAX_RENDERED_CHARS:,})")
+
+
 class _CappedEnvironment(ImmutableSandboxedEnvironment):
-    """Immutable sandbox (no attribute access outside the context, no mutation) with range() capped."""
+    """Immutable sandbox (no attribute access outside the context, no mutation) that refuses output amplification.
+
+    Jinja2's sandbox stops escapes (underscore attributes, unsafe callables, ``alters_data`` methods such as a
+    model's ``save``) but not memory or CPU bombs: ``'x' * 10**9``, ``'{:>999999999}'.format(1)``,
+    ``'x'|center(10**9)``, ``2 ** 10**9``, nested ``range()`` loops. These are refused before they allocate, and
+    rendered output is counted as it is produced.
+    """
+
+    intercepted_binops = frozenset({"*", "**", "%"})
 
     def __init__(self):
         super().__init__(undefined=StrictUndefined, autoescape=False)
         self.globals = {"range": self._safe_range}
+        for name in ("center", "indent", "batch", "slice", "format", "replace"):
+            self.filters[name] = self._capped_filter(self.filters[name], name)
 
     @staticmethod
     def _safe_range(*args):
         values = range(*args)
-        if len(values) > 10_000:
-            raise SecurityError("range() is limited to 10,000 items")
+        if len(values) > MAX_RANGE:
+            raise SecurityError(f"range() is limited to {MAX_RANGE:,} items")
+        budget = _range_budget.get()
+        if budget is not None:
+            budget[0] -= len(values)
+            if budget[0] < 0:
+                raise SecurityError(f"a template may iterate at most {MAX_RANGE_TOTAL:,} range() items in all")
         return values
+
+    def call_binop(self, context, operator, left, right):
+        """Refuse sequence repetition, powers and %-formats whose result would be huge."""
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                if isinstance(sequence, (str, list, tuple)) and isinstance(times, int):
+                    _check_size(len(sequence) * times, "repetition")
+        elif operator == "**" and isinstance(left, int) and isinstance(right, int) and abs(left) > 1 and right > 0:
+            if right * math.log2(abs(left)) > MAX_POWER_BITS:
+                raise SecurityError(f"{left} ** {right} is too large")
+        elif operator == "%" and isinstance(left, str):
+            _check_percent_format(left)
+        return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # Jinja2 names the arguments so
+        """Refuse str methods that pad or expand to a huge width, and str.format with huge widths."""
+        owner = getattr(__obj, "__self__", None)
+        name = getattr(__obj, "__name__", "")
+        if isinstance(owner, str):
+            if name in _PADDING_METHODS:
+                _refuse_wide([str(value) for value in [*args, *kwargs.values()] if isinstance(value, int)], name)
+            elif name == "replace" and len(args) >= 2:
+                _check_size(_replaced_size(owner, args[0], args[1]), "str.replace")
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def wrap_str_format(self, value):
+        """str.format / format_map in templates (wrapped by Jinja2 on access): refuse huge widths first."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is not None:
+            _check_format_string(value.__self__)
+        return wrapped
+
+    @staticmethod
+    def _capped_filter(original, name):
+        """Wrap a filter that can amplify its input (padding, batches, %-format, replace) with a size check."""
+        offset = 1 if hasattr(original, "jinja_pass_arg") else 0  # @pass_eval_context filters get it first
+
+        def capped(*args, **kwargs):
+            value, options = args[offset], [*args[offset + 1 :], *kwargs.values()]
+            if name == "format" and isinstance(value, str):
+                _check_percent_format(value)
+            elif name == "replace" and len(options) >= 2:
+                _check_size(_replaced_size(str(value), str(options[0]), str(options[1])), "replace")
+            else:
+                _refuse_wide([str(option) for option in options if isinstance(option, int)], f"filter {name}")
+            return original(*args, **kwargs)
+
+        if offset:
+            capped.jinja_pass_arg = original.jinja_pass_arg
+        return capped
+
+
+def _replaced_size(text, old, new):
+    if not isinstance(old, str) or not isinstance(new, str):
+        return len(text)
+    count = (len(text) + 1) if old == "" else text.count(old)
+    return len(text) + count * max(0, len(new) - len(old))
 
 
 ENVIRONMENT = _CappedEnvironment()
@@ -79,6 +186,15 @@ def check_expression(expression, label):
         raise TemplateProblem(f"{label} has a syntax error: {error.message}") from None
 
 
+@contextlib.contextmanager
+def _range_allowance():
+    token = _range_budget.set([MAX_RANGE_TOTAL])
+    try:
+        yield
+    finally:
+        _range_budget.reset(token)
+
+
 def render_value(value, context, label):
     """Render one input value (recursively for dicts and lists)."""
     if isinstance(value, dict):
@@ -88,18 +204,32 @@ def render_value(value, context, label):
     if not is_template(value):
         return value
     try:
-        match = _SINGLE_EXPRESSION.match(value)
-        if match and "{{" not in match.group("expr") and "}}" not in match.group("expr"):
-            result = ENVIRONMENT.compile_expression(match.group("expr"), undefined_to_none=False)(**context)
-            if isinstance(result, StrictUndefined):
-                str(result)  # raises UndefinedError with the missing name
-        else:
-            result = ENVIRONMENT.from_string(value).render(**context)
+        with _range_allowance():
+            match = _SINGLE_EXPRESSION.match(value)
+            if match and "{{" not in match.group("expr") and "}}" not in match.group("expr"):
+                result = ENVIRONMENT.compile_expression(match.group("expr"), undefined_to_none=False)(**context)
+                if isinstance(result, StrictUndefined):
+                    str(result)  # raises UndefinedError with the missing name
+            else:
+                result = _render_capped(ENVIRONMENT.from_string(value), context, label)
+    except TemplateProblem:
+        raise
     except Exception as error:
         raise _problem(f"template {label} ({value!r})", error) from None
     if isinstance(result, str) and len(result) > MAX_RENDERED_CHARS:
         raise TemplateProblem(f"template {label} rendered {len(result):,} characters (limit {MAX_RENDERED_CHARS:,})")
     return result
+
+
+def _render_capped(template, context, label):
+    """Render chunk by chunk, stopping as soon as the output passes the cap (a loop cannot fill the memory)."""
+    pieces, size = [], 0
+    for piece in template.generate(**context):
+        size += len(piece)
+        if size > MAX_RENDERED_CHARS:
+            raise TemplateProblem(f"template {label} rendered over {MAX_RENDERED_CHARS:,} characters (the limit)")
+        pieces.append(piece)
+    return "".join(pieces)
 
 
 def render_mapping(templates, context):
@@ -110,9 +240,10 @@ def render_mapping(templates, context):
 def evaluate_condition(expression, context, label="condition"):
     """Evaluate a condition expression to a bool; errors (undefined names included) raise TemplateProblem."""
     try:
-        value = ENVIRONMENT.compile_expression(expression, undefined_to_none=False)(**context)
-        if isinstance(value, StrictUndefined):
-            str(value)
-        return bool(value)
+        with _range_allowance():
+            value = ENVIRONMENT.compile_expression(expression, undefined_to_none=False)(**context)
+            if isinstance(value, StrictUndefined):
+                str(value)
+            return bool(value)
     except Exception as error:
         raise _problem(f"{label} ({expression!r})", error) from None

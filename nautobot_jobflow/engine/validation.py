@@ -21,6 +21,21 @@ def job_variable_names(job):
     return set(job_class._get_vars())
 
 
+def refuse_sensitive_job(job, field, where="a workflow step"):
+    """Raise ValidationError({field: ...}) when ``job`` has sensitive variables.
+
+    Anything that stores the inputs it gives a Job (a workflow step's templates and rendered inputs, a hook rule's
+    inputs) must refuse such a Job: Nautobot itself never stores their values (no JobResult kwargs, no schedule).
+    """
+    if job is not None and job.has_sensitive_variables:
+        raise ValidationError(
+            {
+                field: f"Job '{job}' has sensitive variables: {where} stores the inputs it passes to its Job, and "
+                "the inputs of a Job with sensitive variables must never be stored, so it cannot be used here."
+            }
+        )
+
+
 def validate_step(step):
     """A step runs exactly one Job or one other workflow; its templates name real variables and parse."""
     errors = {}
@@ -32,10 +47,10 @@ def validate_step(step):
         errors["input_templates"] = "Input templates must be a JSON object of variable name to value or template."
     elif step.job_id and not errors:
         job = step.job
-        if job.has_sensitive_variables:
-            errors["job"] = (
-                f"Job '{job}' has sensitive variables; a workflow stores its steps' inputs, so it cannot be a step."
-            )
+        try:
+            refuse_sensitive_job(job, "job")
+        except ValidationError as error:
+            errors.update({field: messages[0] for field, messages in error.message_dict.items()})
         names = job_variable_names(job)
         if names is None:
             errors["job"] = f"Job '{job}' is not installed (its code cannot be loaded)."

@@ -64,7 +64,7 @@ class RunWorkflow(Job):
 
 
 class ReconcileWorkflowRuns(Job):
-    """Expire overdue launch requests, advance every active run, reap dead steps. Scheduled every minute on install."""
+    """Expire overdue launch requests, reap dead steps, resend lost tasks, advance runs. Scheduled every minute."""
 
     stale_after = IntegerVar(
         default=60, min_value=10, description="Seconds a started step must run before its worker is checked."
@@ -83,11 +83,13 @@ class ReconcileWorkflowRuns(Job):
         from nautobot_jobflow.engine.reconciler import reconcile
 
         expired = expire_due(log=self.logger)
-        advanced, reaped = reconcile(stale_after=stale_after, log=self.logger)
+        done = reconcile(stale_after=stale_after, log=self.logger)
         self.logger.info(
-            "Expired %d launch request(s), advanced %d active run(s), reaped %d step(s) whose worker was gone.",
+            "Expired %d launch request(s), advanced %d active run(s), reaped %d step(s) whose worker was gone, "
+            "sent %d lost task(s) again.",
             expired,
-            advanced,
-            reaped,
+            done.advanced,
+            done.reaped,
+            done.resent,
         )
-        return {"advanced": advanced, "reaped": reaped, "expired": expired}
+        return {**done._asdict(), "expired": expired}
