@@ -246,6 +246,26 @@ def redis_server_bin():
     return found
 
 
+CHROMIUM = Path(os.getenv("JOBFLOW_CHROMIUM", "/usr/bin/chromium"))
+
+
+def ensure_chromium():
+    """Debian's Chromium for the browser tests (tests/e2e), installed with apt-get when missing.
+
+    Playwright drives this browser through ``executable_path``; its own browser download (``playwright install``)
+    is never used. ``chromium-driver`` comes along for tools that speak WebDriver.
+    """
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt_install("chromium", "chromium-driver", reason=f"The browser tests need Chromium ({CHROMIUM} is missing)")
+    if not CHROMIUM.exists():
+        raise EnvironmentProblem(
+            f"{CHROMIUM} is still missing after installing the `chromium` package. Install Chromium and set "
+            "JOBFLOW_CHROMIUM=<path of its executable>, or run the other tests with `invoke tests --keyword 'not e2e'`."
+        )
+    return CHROMIUM
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Virtualenv
 # --------------------------------------------------------------------------------------------------------------

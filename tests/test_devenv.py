@@ -57,3 +57,21 @@ def test_env_files_and_environment_merge():
     env = services.load_env()
     assert env["NAUTOBOT_DB_PORT"] == os.environ.get("NAUTOBOT_DB_PORT", "55432")
     assert env["NAUTOBOT_CONFIG"].endswith("development/nautobot_config.py")
+
+
+def test_chromium_present_is_used_as_is(monkeypatch, tmp_path):
+    browser = tmp_path / "chromium"
+    browser.write_text("#!/bin/sh\n")
+    monkeypatch.setattr(services, "CHROMIUM", browser)
+    monkeypatch.setattr(services, "apt_install", lambda *a, **k: pytest.fail("apt-get must not run"))
+    assert services.ensure_chromium() == browser
+
+
+def test_chromium_missing_without_apt_get_says_what_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(services, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(services.shutil, "which", lambda name: None)
+    with pytest.raises(services.EnvironmentProblem) as problem:
+        services.ensure_chromium()
+    message = str(problem.value)
+    assert "The browser tests need Chromium" in message
+    assert "chromium chromium-driver" in message

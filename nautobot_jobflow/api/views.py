@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, connection, transaction
 from drf_spectacular.utils import extend_schema
 from nautobot.apps.api import BulkDestroyModelMixin, ModelViewSet, NautobotModelViewSet, ReadOnlyModelViewSet
 from nautobot.core.api.authentication import TokenPermissions
@@ -39,6 +40,45 @@ ViewOnPostPermissions = _permission_class("view")
 ChangeOnPostPermissions = _permission_class("change")
 
 
+REGEX_LOOKUPS = ("__re", "__nre", "__ire", "__nire")
+
+
+def _bad_regex(pattern):
+    """PostgreSQL's own complaint about a regular expression (None when it compiles), asked in a savepoint."""
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT '' ~ %s", [pattern])
+    except DataError as error:
+        return str(error).strip().splitlines()[0]
+    return None
+
+
+class RejectBadQueryValuesMixin:
+    """Answer 400 naming the query parameter whose value PostgreSQL cannot take, instead of a 500.
+
+    Nautobot's filtering passes query values to PostgreSQL unchanged, so ``?name__ic=%00`` (a NUL character) and
+    ``?name__re=(`` (an invalid regular expression) end in database errors and HTTP 500, in Nautobot core too; so
+    does a negative ``?offset=`` (PostgreSQL refuses a negative OFFSET).
+    Found by tests/test_api_fuzz.py.
+    """
+
+    def initial(self, request, *args, **kwargs):
+        """Check the query string before authentication, permissions and filtering."""
+        problems = {}
+        for key, values in request.query_params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                problems[key.replace("\x00", "\\x00")] = ["Null characters are not allowed."]
+            elif key == "offset" and any(value.strip().lstrip("-").isdigit() and int(value) < 0 for value in values):
+                problems[key] = ["The offset cannot be negative."]
+            elif key.endswith(REGEX_LOOKUPS):
+                errors = [f"Invalid regular expression: {error}" for error in map(_bad_regex, values) if error]
+                if errors:
+                    problems[key] = errors
+        if problems:
+            raise ValidationError(problems)
+        super().initial(request, *args, **kwargs)
+
+
 def _validation_error(error):
     """A Django ValidationError (LaunchRefused included) as DRF's, keeping the field names."""
     if hasattr(error, "error_dict"):
@@ -71,7 +111,7 @@ class _ActionRestrictionMixin:
             super().restrict_queryset(request, *args, **kwargs)
 
 
-class WorkflowViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
+class WorkflowViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, NautobotModelViewSet):
     """Workflows; ``POST {id}/run/`` launches one."""
 
     queryset = Workflow.objects.all()
@@ -110,7 +150,7 @@ class WorkflowViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
         return Response(serializers.WorkflowRunSerializer(outcome.run, context=context).data, status=201)
 
 
-class WorkflowStepViewSet(ModelViewSet):
+class WorkflowStepViewSet(RejectBadQueryValuesMixin, ModelViewSet):
     """Steps of workflows."""
 
     queryset = WorkflowStep.objects.all()
@@ -118,7 +158,7 @@ class WorkflowStepViewSet(ModelViewSet):
     filterset_class = filters.WorkflowStepFilterSet
 
 
-class WorkflowEdgeViewSet(ModelViewSet):
+class WorkflowEdgeViewSet(RejectBadQueryValuesMixin, ModelViewSet):
     """Edges of workflows."""
 
     queryset = WorkflowEdge.objects.all()
@@ -127,7 +167,11 @@ class WorkflowEdgeViewSet(ModelViewSet):
 
 
 class WorkflowRunViewSet(
-    _ActionRestrictionMixin, BulkDestroyModelMixin, mixins.DestroyModelMixin, ReadOnlyModelViewSet
+    RejectBadQueryValuesMixin,
+    _ActionRestrictionMixin,
+    BulkDestroyModelMixin,
+    mixins.DestroyModelMixin,
+    ReadOnlyModelViewSet,
 ):
     """Runs: read and delete; ``POST {id}/cancel/`` and ``POST {id}/rerun/``."""
 
@@ -165,7 +209,7 @@ class WorkflowRunViewSet(
         return Response(serializers.WorkflowRunSerializer(new_run, context={"request": request}).data, status=201)
 
 
-class WorkflowStepRunViewSet(ReadOnlyModelViewSet):
+class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
     """Attempts of the steps of runs (read-only)."""
 
     queryset = WorkflowStepRun.objects.all()
@@ -178,7 +222,7 @@ class WorkflowStepRunViewSet(ReadOnlyModelViewSet):
 #
 
 
-class ApprovalPolicyViewSet(NautobotModelViewSet):
+class ApprovalPolicyViewSet(RejectBadQueryValuesMixin, NautobotModelViewSet):
     """Approval policies."""
 
     queryset = ApprovalPolicy.objects.select_related("approval_workflow_definition", "object_content_type")
@@ -186,7 +230,7 @@ class ApprovalPolicyViewSet(NautobotModelViewSet):
     filterset_class = filters.ApprovalPolicyFilterSet
 
 
-class LaunchRequestViewSet(_ActionRestrictionMixin, ReadOnlyModelViewSet):
+class LaunchRequestViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, ReadOnlyModelViewSet):
     """Launch requests; ``POST {id}/approve|deny|comment/`` decide the active stage, ``{id}/cancel/`` withdraws it.
 
     Decisions go through core's approval responses, so the same rules hold here, in core's API and in the UI:
@@ -260,7 +304,7 @@ class LaunchRequestViewSet(_ActionRestrictionMixin, ReadOnlyModelViewSet):
         return self._decide(request, "cancel")
 
 
-class ApprovalEventViewSet(ReadOnlyModelViewSet):
+class ApprovalEventViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
     """The audit trail of launch requests (read-only)."""
 
     queryset = ApprovalEvent.objects.select_related("request", "user")

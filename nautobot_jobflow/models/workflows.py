@@ -198,6 +198,10 @@ class WorkflowRun(BaseModel):
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
+    # Runs have no natural key of their own; without this, Nautobot's ?sort= (which appends the natural key as a
+    # tie-breaker) answers 500 on the run and step-run lists (found by tests/test_api_fuzz.py).
+    natural_key_field_names = ["pk"]
+
     class Meta:
         ordering = ["-created"]
 

@@ -1,0 +1,343 @@
+"""Page helpers for the browser tests: what a user does on a page, as methods, and what they see, as locators.
+
+Each helper wraps a :class:`Browser` (a Playwright page plus the checks every navigation gets) and does things the
+way a person would: follow links and buttons, type into fields, pick from Nautobot's select2 dropdowns. Assertions
+about the outcome stay in the tests.
+
+Sections: the site and the browser; Nautobot's own pages (login, forms, job results, devices); workflows and runs.
+Flows for approval policies and hook rules add their page objects in sections of their own at the end, built on
+the same pieces (``Browser.goto``, ``choose``, ``submit_form``, ``JobResultPage``).
+"""
+
+import json
+import re
+import time
+
+from playwright.sync_api import expect
+
+RUN_GRAPH_TIMEOUT_MS = 90_000
+JOB_RESULT_TIMEOUT_MS = 90_000
+
+
+#
+# The site and the browser
+#
+
+
+class Site:
+    """Where the live server answers."""
+
+    def __init__(self, base_url):
+        """``base_url``: scheme, host and port of the live server."""
+        self.base_url = base_url.rstrip("/")
+
+    def url(self, path):
+        """Absolute URL of a path on the server."""
+        return self.base_url + path
+
+
+class Browser:
+    """A Playwright page on the site, recording failed static files and JavaScript errors on every page."""
+
+    def __init__(self, page, site):
+        """Start recording on ``page``."""
+        self.page = page
+        self.site = site
+        self.failed_static = []
+        self.script_errors = []
+        page.on("response", self._record_response)
+        page.on("pageerror", lambda error: self.script_errors.append(str(error)))
+
+    def _record_response(self, response):
+        if "/static/" in response.url and response.status >= 400:
+            self.failed_static.append(f"{response.status} {response.url}")
+
+    def goto(self, path):
+        """Open a path of the site and check that it answered 200 and that the page loaded cleanly."""
+        response = self.page.goto(self.site.url(path))
+        assert response is not None and response.status == 200, f"{path} answered {response and response.status}"
+        self.check_page()
+        return self
+
+    def check_page(self):
+        """Every static file of every page so far was served and no script failed."""
+        self.page.wait_for_load_state("load")
+        assert not self.failed_static, f"static files failed to load: {self.failed_static}"
+        assert not self.script_errors, f"JavaScript errors: {self.script_errors}"
+
+    def path(self):
+        """The path of the current URL."""
+        return re.sub(r"^https?://[^/]+", "", self.page.url).split("?")[0]
+
+    def heading(self):
+        """The page's title (the visible h1; dialogs carry hidden ones)."""
+        return self.page.locator("h1:visible").first
+
+    def messages(self):
+        """The text of Nautobot's flash messages on the page."""
+        return self.page.locator(".toast-body, .alert").all_inner_texts()
+
+
+def _cell_text(row):
+    """The value cell of a detail panel row, without the hover "Copy" button's label."""
+    return row.first.locator("td").nth(1).inner_text().split("\n")[0].strip()
+
+
+def panel(browser, title):
+    """The card (panel) whose header reads ``title``."""
+    page = browser.page
+    return page.locator(".card").filter(has=page.locator(".card-header strong", has_text=re.compile(rf"^{title}$")))
+
+
+def choose(browser, field_name, text, search_text=None):
+    """Pick the option ``text`` in the select2 dropdown of form field ``field_name``.
+
+    As a user does: open it, type ``search_text`` (default: ``text``) to filter it, click the option.
+    """
+    page = browser.page
+    page.locator(f"select[name='{field_name}'] + .select2 .select2-selection").click()
+    search = page.locator(".select2-container--open .select2-search__field")
+    if search.count():
+        search.fill(text if search_text is None else search_text)
+    option = page.locator(
+        ".select2-container--open .select2-results__option", has_text=re.compile(rf"^{re.escape(text)}$")
+    )
+    option.first.click()
+    expect(page.locator(f"select[name='{field_name}'] + .select2 .select2-selection__rendered")).to_contain_text(text)
+
+
+def fill_json(browser, field_name, value):
+    """Replace the text of a JSON textarea with ``value`` as pretty JSON."""
+    browser.page.locator(f"textarea[name='{field_name}']").fill(json.dumps(value, indent=2))
+
+
+def submit_form(browser, button="Create"):
+    """Press the form's submit button and wait for the next page; fails with the form's errors if it stays put."""
+    page = browser.page
+    before = page.url
+    page.get_by_role("button", name=button, exact=True).click()
+    page.wait_for_load_state("load")
+    errors = page.locator(".invalid-feedback, .errorlist, .alert-danger").all_inner_texts()
+    assert page.url != before or not errors, f"the form was refused: {errors}"
+    browser.check_page()
+
+
+#
+# Nautobot's own pages
+#
+
+
+class LoginPage:
+    """Nautobot's login form."""
+
+    def __init__(self, browser):
+        """On ``browser``."""
+        self.browser = browser
+
+    def log_in(self, username, password):
+        """Sign in and land on the home page, which greets the user by name in the top bar."""
+        page = self.browser.page
+        self.browser.goto("/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("#header")).to_contain_text(username)
+        self.browser.check_page()
+
+
+class JobResultPage:
+    """A JobResult's detail page."""
+
+    def __init__(self, browser):
+        """On ``browser`` (the page is already open)."""
+        self.browser = browser
+
+    def wait_until_done(self, timeout_ms=JOB_RESULT_TIMEOUT_MS):
+        """Reload until the status is final; returns the status text ("Completed", "Failed", ...)."""
+        page = self.browser.page
+        final = ("Completed", "Failed", "Revoked")
+        deadline = time.monotonic() + timeout_ms / 1000
+        while self.status_text() not in final:
+            assert time.monotonic() < deadline, f"JobResult still {self.status_text()!r}"
+            page.wait_for_timeout(1000)
+            page.reload()
+            self.browser.check_page()
+        return self.status_text()
+
+    def status_text(self):
+        """The Status row of the summary panel."""
+        return self.field("Status")
+
+    def field(self, label):
+        """The value next to ``label`` in the summary panel."""
+        page = self.browser.page
+        return _cell_text(page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{label}$"))))
+
+    def logs(self):
+        """The Logs panel (a locator: its text holds every log message)."""
+        return panel(self.browser, "Logs")
+
+
+class DevicePage:
+    """A Device's detail page."""
+
+    def __init__(self, browser, device):
+        """Open the page of ``device``."""
+        self.browser = browser
+        self.device = device
+        browser.goto(device.get_absolute_url())
+
+    def press_job_button(self, text):
+        """Click the job button labelled ``text``, confirm in its dialog, land back on this page."""
+        page = self.browser.page
+        page.get_by_role("button", name=text).click()
+        dialog = page.locator(".modal.show")
+        expect(dialog).to_contain_text(str(self.device))
+        dialog.get_by_role("button", name="Confirm").click()
+        page.wait_for_load_state("load")
+        self.browser.check_page()
+
+    def open_enqueued_result(self):
+        """Follow the "Click here for the results" link of the "Job enqueued" message."""
+        page = self.browser.page
+        page.get_by_role("link", name="Click here for the results").click()
+        page.wait_for_load_state("load")
+        self.browser.check_page()
+        return JobResultPage(self.browser)
+
+
+#
+# Workflows and runs
+#
+
+WORKFLOWS = "/plugins/jobflow/workflows/"
+
+
+class WorkflowPage:
+    """A workflow's detail page and the step, edge and run forms reached from it."""
+
+    def __init__(self, browser, name):
+        """For the workflow called ``name`` (open it with :meth:`create` or :meth:`open`)."""
+        self.browser = browser
+        self.name = name
+
+    @classmethod
+    def create(cls, browser, name, description="", input_schema=None):
+        """Fill in the "Add a new workflow" form and land on the new workflow's page."""
+        browser.goto(WORKFLOWS + "add/")
+        page = browser.page
+        page.locator("#id_name").fill(name)
+        page.locator("#id_description").fill(description)
+        if input_schema is not None:
+            fill_json(browser, "input_schema", input_schema)
+        submit_form(browser, "Create")
+        workflow_page = cls(browser, name)
+        expect(browser.heading()).to_contain_text(name)
+        return workflow_page
+
+    def open(self):
+        """Open the workflow from the workflow list, by its link."""
+        self.browser.goto(WORKFLOWS)
+        self.browser.page.get_by_role("link", name=self.name, exact=True).click()
+        self.browser.page.wait_for_load_state("load")
+        return self
+
+    def panel(self, title):
+        """A panel of the page by its title."""
+        return panel(self.browser, title)
+
+    def add_step(self, name, job, input_templates=None):
+        """Use the Steps panel's "Add workflow step" button; the form returns to the workflow page."""
+        page = self.browser.page
+        page.get_by_role("link", name="Add workflow step").click()
+        page.wait_for_load_state("load")
+        expect(page.locator("select[name='workflow'] + .select2")).to_contain_text(self.name)
+        page.locator("#id_name").fill(name)
+        choose(self.browser, "job", job)
+        if input_templates:
+            fill_json(self.browser, "input_templates", input_templates)
+        submit_form(self.browser, "Create")
+        expect(self.browser.heading()).to_contain_text(self.name)
+
+    def add_edge(self, source, target, trigger="On success", condition=""):
+        """Use the Edges panel's "Add workflow edge" button; the form returns to the workflow page."""
+        page = self.browser.page
+        page.get_by_role("link", name="Add workflow edge").click()
+        page.wait_for_load_state("load")
+        # The step search matches step names; the options read "<workflow>: <step>".
+        choose(self.browser, "source", f"{self.name}: {source}", search_text=source)
+        choose(self.browser, "target", f"{self.name}: {target}", search_text=target)
+        page.locator("select[name='trigger']").select_option(label=trigger)
+        if condition:
+            page.locator("#id_condition").fill(condition)
+        submit_form(self.browser, "Create")
+        expect(self.browser.heading()).to_contain_text(self.name)
+
+    def graph_nodes(self):
+        """The step boxes of the SVG graph."""
+        return self.browser.page.locator("svg#jobflow-graph g.jobflow-node")
+
+    def graph_edges(self):
+        """The arrows of the SVG graph."""
+        return self.browser.page.locator("svg#jobflow-graph g.jobflow-edge")
+
+    def run(self, inputs=None, dryrun=False):
+        """Press "Run", fill the generated inputs form, press "Run workflow"; returns the run's page."""
+        page = self.browser.page
+        page.get_by_role("link", name="Run", exact=True).click()
+        page.wait_for_load_state("load")
+        expect(page.locator("#jobflow-run-form")).to_contain_text(f"Run {self.name}")
+        for key, value in (inputs or {}).items():
+            page.locator(f"[name='input_{key}']").fill(str(value))
+        if dryrun:
+            page.locator("#id_dryrun").check()
+        page.get_by_role("button", name="Run workflow").click()
+        page.wait_for_load_state("load")
+        self.browser.check_page()
+        return RunPage(self.browser)
+
+
+class RunPage:
+    """A workflow run's detail page: fields, the graph coloured by step status (reloading itself while active)."""
+
+    def __init__(self, browser):
+        """On ``browser`` (the run page is open)."""
+        self.browser = browser
+
+    def node(self, step):
+        """The graph box of one step."""
+        return self.browser.page.locator(f"svg#jobflow-graph g.jobflow-node[data-step='{step}']")
+
+    def wait_for_statuses(self, statuses, timeout_ms=RUN_GRAPH_TIMEOUT_MS):
+        """Wait while the page refreshes itself until every step's node shows its expected status."""
+        for step, status in statuses.items():
+            expect(self.node(step)).to_have_attribute("data-status", status, timeout=timeout_ms)
+
+    def node_fill(self, step):
+        """The fill colour of a step's box."""
+        return self.node(step).locator("rect").get_attribute("fill")
+
+    def field(self, label):
+        """A value of the run's fields panel."""
+        page = self.browser.page
+        row = page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{label}$")))
+        return _cell_text(row)
+
+    def is_refreshing(self):
+        """True while the page carries its reload script (only for active runs)."""
+        return self.browser.page.locator("#jobflow-refresh").count() > 0
+
+    def open_step_result(self, step):
+        """Click a step's node; it links to the step's JobResult."""
+        page = self.browser.page
+        page.locator(f"svg#jobflow-graph a:has(g.jobflow-node[data-step='{step}'])").click()
+        page.wait_for_load_state("load")
+        self.browser.check_page()
+        return JobResultPage(self.browser)
+
+
+#
+# Approval policies (to come: a policy form, the approval request page, approve/deny as another user)
+# Hook rules (to come: a rule form, editing a device, the rule's firings)
+#
