@@ -319,3 +319,18 @@ class ApprovalDecisionForm(BootstrapMixin, forms.Form):
     """Approve, deny or comment on a request."""
 
     comments = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=255)
+
+
+class JobRunRequestForm(BootstrapMixin, forms.Form):
+    """Run one Job through Jobflow: held for approval when a policy covers it, started at once otherwise."""
+
+    job = DynamicModelChoiceField(queryset=Job.objects.filter(enabled=True), help_text="The Job to run.")
+    inputs = JSONField(required=False, help_text='The Job\'s variables as a JSON object, e.g. {"location": "<id>"}.')
+    dryrun = forms.BooleanField(required=False, label="Dry run")
+
+    def clean_inputs(self):
+        """Empty means no inputs; anything but an object is refused."""
+        value = self.cleaned_data.get("inputs") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Inputs must be a JSON object.")
+        return value

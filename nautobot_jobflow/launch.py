@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from nautobot.extras.models import Job, JobResult
 
+from nautobot_jobflow.approvals.core_guard import jobflow_launch
 from nautobot_jobflow.choices import DryRunModeChoices, LaunchOriginChoices, WorkflowRunStatusChoices
 from nautobot_jobflow.engine.inputs import merged_inputs, validate_against_schema
 from nautobot_jobflow.engine.snapshot import build_definition, job_ids
@@ -139,14 +140,16 @@ def hold_if_covered(job, inputs, user, origin):
 
 def resend_job_result(job_result, job_kwargs, job_queue):
     """Send a PENDING JobResult whose task was lost again (the reconciler); not a new launch, so no gate."""
-    return JobResult.enqueue_job(
-        job_result.job_model, job_result.user, job_kwargs=job_kwargs, job_queue=job_queue, job_result=job_result
-    )
+    with jobflow_launch():
+        return JobResult.enqueue_job(
+            job_result.job_model, job_result.user, job_kwargs=job_kwargs, job_queue=job_queue, job_result=job_result
+        )
 
 
 def _enqueue(job, user, job_kwargs, job_queue=None):
-    """The app's one call of ``JobResult.enqueue_job``."""
-    return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue)
+    """The app's one call of ``JobResult.enqueue_job`` for a new JobResult (already gated by launch())."""
+    with jobflow_launch():
+        return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue)
 
 
 def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition):

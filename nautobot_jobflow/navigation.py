@@ -69,6 +69,12 @@ menu_items = (
                         permissions=["nautobot_jobflow.view_launchrequest"],
                     ),
                     NavMenuItem(
+                        link="plugins:nautobot_jobflow:launchrequest_request_run",
+                        name="Request a Job run",
+                        weight=170,
+                        permissions=["nautobot_jobflow.view_launchrequest"],
+                    ),
+                    NavMenuItem(
                         link="plugins:nautobot_jobflow:approvalpolicy_list",
                         name="Approval Policies",
                         weight=200,

@@ -16,9 +16,10 @@ def connect(app_config):
 def _connect_approvals():
     """Guard and audit core's approval responses when they decide one of our launch requests."""
     from django.db.models.signals import post_save, pre_save
-    from nautobot.extras.models import ApprovalWorkflowStageResponse
+    from nautobot.extras.models import ApprovalWorkflowStageResponse, JobResult
 
-    from nautobot_jobflow.approvals import decisions
+    from nautobot_jobflow.approvals import core_guard, decisions
 
     pre_save.connect(decisions.guard_response, sender=ApprovalWorkflowStageResponse, dispatch_uid="jobflow-guard")
+    pre_save.connect(core_guard.guard_core_job_result, sender=JobResult, dispatch_uid="jobflow-core-guard")
     post_save.connect(decisions.record_response, sender=ApprovalWorkflowStageResponse, dispatch_uid="jobflow-audit")

@@ -547,3 +547,75 @@ class ApprovalPagesTest(ApprovalTestBase):
             with self.assertRaises(NoReverseMatch):
                 reverse(f"plugins:nautobot_jobflow:{route}")
         self.assertFalse(WorkflowRun.objects.exists())
+
+
+class ApprovalGraphQLTest(ApprovalTestBase):
+    """Policies, requests and their audit trail are queryable; object permissions limit what a user sees."""
+
+    def graphql(self, user, text):
+        response = self.api("post", user, "/api/graphql/", {"query": text})
+        self.assertEqual(response.status_code, 200, response.content)
+        body = response.json()
+        self.assertNotIn("errors", body, body)
+        return body["data"]
+
+    def test_policies_requests_and_events(self):
+        request = self.hold_job(expiry_minutes=30)
+        decide(request, self.a1, "approve", "fine")
+        data = self.graphql(
+            self.outsider,
+            "{ approval_policies { name expiry_minutes approval_workflow_definition { name } } "
+            "launch_requests { target_name status user_name policy { name } events { kind user_name message } } }",
+        )
+        (policy,) = data["approval_policies"]
+        self.assertEqual(policy["expiry_minutes"], 30)
+        self.assertEqual(policy["approval_workflow_definition"]["name"], self.two_stages.name)
+        (launch_request,) = data["launch_requests"]
+        self.assertEqual(launch_request["target_name"], "Echo")
+        self.assertEqual(launch_request["status"].lower(), "pending")
+        kinds = [event["kind"].lower() for event in launch_request["events"]]
+        self.assertEqual(kinds, ["requested", "approved"])
+
+    def test_object_permissions_limit_requests(self):
+        from django.contrib.contenttypes.models import ContentType
+        from nautobot.users.models import ObjectPermission
+
+        make_policy(self.two_stages, jobs=[self.echo])
+        limited = make_user("limited-requester", view_requests=False)
+        mine = launch(self.echo, {}, limited, LaunchOriginChoices.API).request
+        launch(self.echo, {}, self.requester, LaunchOriginChoices.API)
+        viewer = make_user("viewer", view_requests=False)
+        own = ObjectPermission.objects.create(name="own requests", actions=["view"], constraints={"user": "$user"})
+        own.object_types.add(ContentType.objects.get_for_model(LaunchRequest))
+        own.users.add(viewer, limited)
+        self.assertEqual(self.graphql(viewer, "{ launch_requests { id } }")["launch_requests"], [])
+        only_mine = self.graphql(limited, "{ launch_requests { id user_name } }")["launch_requests"]
+        self.assertEqual([item["id"] for item in only_mine], [str(mine.pk)])
+
+
+class RequestRunTest(ApprovalTestBase):
+    """A single Job run through Jobflow: held when a policy covers it, started otherwise."""
+
+    def test_request_run_page_and_api(self):
+        make_policy(self.two_stages, jobs=[self.echo], applies_to=PolicyTargetChoices.JOBS)
+        self.client.force_login(self.requester)
+        page = reverse("plugins:nautobot_jobflow:launchrequest_request_run")
+        self.assertContains(self.client.get(page + f"?job={self.echo.pk}"), "Run or request approval")
+        response = self.client.post(page, {"job": str(self.echo.pk), "inputs": '{"message": "hi"}'})
+        request = LaunchRequest.objects.get(user=self.requester)
+        self.assertRedirects(response, request.get_absolute_url(), fetch_redirect_response=False)
+        self.assertEqual(request.inputs["message"], "hi")
+        response = self.client.post(page, {"job": str(self.echo.pk), "inputs": '{"number": "many"}'})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("number", " ".join(str(e) for e in response.context["form"].errors.values()))
+        api = reverse("plugins-api:nautobot_jobflow-api:launchrequest-launch-job")
+        response = self.api("post", self.requester, api, {"job": str(self.echo.pk), "inputs": {"message": "x"}})
+        self.assertEqual(response.status_code, 202, response.content)
+        self.assertTrue(response.json()["approval_required"])
+        noop = get_test_job("Noop")
+        response = self.api("post", self.requester, api, {"job": str(noop.pk)})
+        self.assertEqual(response.status_code, 201, response.content)
+        self.assertTrue(JobResult.objects.filter(pk=response.json()["job_result"], job_model=noop).exists())
+        response = self.api("post", self.requester, api, {"job": str(noop.pk), "inputs": [1]})
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("inputs", response.json())

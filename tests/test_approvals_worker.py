@@ -309,3 +309,50 @@ class ApprovalRaceAndStepTest(ApprovalWorkerBase):
         real = wait_for_job_result(request.job_result)
         self.assertEqual(real.status, JobResultStatusChoices.STATUS_SUCCESS)
         self.assertIn("dry run: False", list(real.job_log_entries.values_list("message", flat=True)))
+
+
+@pytest.mark.worker
+@pytest.mark.usefixtures("celery_worker")
+class CoreJobPathsTest(ApprovalWorkerBase):
+    """Core's own Job run (REST and UI) cannot start a Job a policy covers; other Jobs and origins still run."""
+
+    def api(self, user, url, body=None):
+        self.client.logout()
+        token = Token.objects.create(user=user)
+        return self.client.post(
+            url, body or {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
+        )
+
+    def test_core_rest_job_run_is_refused_with_the_way_to_request_it(self):
+        make_policy(self.definition, jobs=[self.echo], applies_to=PolicyTargetChoices.JOBS)
+        url = reverse("extras-api:job-run", kwargs={"pk": self.echo.pk})
+        response = self.api(self.outsider, url, {"data": {"message": "x"}})
+        self.assertEqual(response.status_code, 403, response.content)
+        self.assertIn("needs approval under policy", response.json()["detail"])
+        self.assertIn("/plugins/jobflow/launch-requests/request-run/", response.json()["detail"])
+        self.assertFalse(JobResult.objects.filter(job_model=self.echo).exists())
+
+    def test_core_ui_job_run_is_refused(self):
+        make_policy(self.definition, jobs=[self.echo], applies_to=PolicyTargetChoices.JOBS, origins=["ui"])
+        self.client.force_login(self.outsider)
+        response = self.client.post(
+            reverse("extras:job_run", kwargs={"pk": self.echo.pk}),
+            {"message": "x", "_schedule_type": "immediately", "_job_queue": str(self.echo.default_job_queue.pk)},
+        )
+        self.assertEqual(response.status_code, 403)
+        self.assertIn("needs approval under policy", response.content.decode())
+        self.assertFalse(JobResult.objects.filter(job_model=self.echo).exists())
+
+    def test_uncovered_origin_and_app_jobs_still_run_through_core(self):
+        make_policy(self.definition, jobs=[self.echo], applies_to=PolicyTargetChoices.JOBS, origins=["ui"])
+        url = reverse("extras-api:job-run", kwargs={"pk": self.echo.pk})
+        response = self.api(self.outsider, url, {"data": {"message": "x"}})
+        self.assertEqual(response.status_code, 201, response.content)
+        make_policy(make_definition((self.group, 1)), weight=500)  # every Job, every origin
+        from nautobot.extras.models import Job
+
+        reconcile = Job.objects.get(job_class_name="ReconcileWorkflowRuns")
+        response = self.api(
+            self.outsider, reverse("extras-api:job-run", kwargs={"pk": reconcile.pk}), {"data": {"stale_after": 60}}
+        )
+        self.assertEqual(response.status_code, 201, "Jobflow's own system Jobs are exempt")

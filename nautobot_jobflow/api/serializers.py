@@ -1,6 +1,7 @@
 """REST API serializers of nautobot-jobflow. Model clean() errors come back keyed by field (full_clean)."""
 
 from nautobot.apps.api import NautobotModelSerializer, TaggedModelSerializerMixin, ValidatedModelSerializer
+from nautobot.extras.models import Job
 from rest_framework import serializers
 
 from nautobot_jobflow.models import (
@@ -196,3 +197,24 @@ class ApprovalDecisionSerializer(serializers.Serializer):  # pylint: disable=abs
     """Body of POST launch-requests/{id}/approve|deny|comment|cancel/."""
 
     comments = serializers.CharField(required=False, allow_blank=True, default="", max_length=255)
+
+
+class JobLaunchSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """Body of POST launch-requests/launch-job/: one Job through Jobflow's approval policies."""
+
+    job = serializers.PrimaryKeyRelatedField(queryset=Job.objects.all(), help_text="ID of the Job to run.")
+    inputs = serializers.JSONField(required=False, default=dict, help_text="The Job's variables (a JSON object).")
+    dryrun = serializers.BooleanField(required=False, default=False)
+
+    def validate_inputs(self, value):
+        """Inputs are a JSON object."""
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Inputs must be a JSON object.")
+        return value
+
+
+class JobLaunchStartedSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """Answer of POST launch-requests/launch-job/ when the Job started (HTTP 201)."""
+
+    job_result = serializers.UUIDField()
+    url = serializers.CharField()

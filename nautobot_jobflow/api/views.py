@@ -9,6 +9,7 @@ from nautobot.core.api.authentication import TokenPermissions
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
 from nautobot_jobflow import filters
@@ -262,6 +263,35 @@ class LaunchRequestViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, R
         except ApprovalRefused as error:
             raise PermissionDenied(str(error)) from None
         return Response(self.get_serializer(launch_request).data)
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.JobLaunchSerializer,
+        responses={201: serializers.JobLaunchStartedSerializer, 202: serializers.WorkflowLaunchPendingSerializer},
+    )
+    @action(detail=False, methods=["post"], url_path="launch-job", permission_classes=[IsAuthenticated])
+    def launch_job(self, request, *args, **kwargs):
+        """Run one Job through Jobflow: 202 with the request when a policy holds it, 201 with its JobResult."""
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+
+        body = serializers.JobLaunchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            outcome = launch(
+                body.validated_data["job"],
+                body.validated_data["inputs"],
+                request.user,
+                LaunchOriginChoices.API,
+                dryrun=body.validated_data["dryrun"],
+            )
+        except LaunchForbidden as error:
+            raise PermissionDenied(str(error)) from None
+        except LaunchRefused as error:
+            raise _validation_error(error) from None
+        if outcome.approval_required:
+            return Response(_pending(outcome), status=status.HTTP_202_ACCEPTED)
+        job_result = outcome.job_result
+        return Response({"job_result": str(job_result.pk), "url": job_result.get_absolute_url()}, status=201)
 
     @extend_schema(
         methods=["post"],

@@ -274,6 +274,7 @@ class LaunchRequest(ApprovableModelMixin, OrganizationalModel):
         return "nautobot_jobflow/approval_approve.html"
 
 
+@extras_features("graphql")
 class ApprovalEvent(BaseModel):
     """One line of a request's audit trail: requested, preview, approved, denied, comment, expired, launched."""
 

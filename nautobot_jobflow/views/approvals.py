@@ -1,7 +1,7 @@
 """Approval pages: policies (CRUD), launch requests (the Approvals page, detail with preview and decisions)."""
 
 from django.contrib import messages
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from nautobot.apps.ui import (
     ObjectDetailContent,
@@ -21,6 +21,7 @@ from rest_framework.decorators import action
 from nautobot_jobflow import filters, forms, tables
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.approvals.preview import preview_for
+from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
 
 
@@ -200,6 +201,44 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
             launch_request.refresh_from_db()
             messages.success(request, f"{action_name.title()}: {launch_request}.")
         return redirect(launch_request.get_absolute_url())
+
+    @action(
+        detail=False,
+        url_path="request-run",
+        url_name="request_run",
+        methods=["get", "post"],
+        custom_view_base_action="view",
+    )
+    def request_run(self, request, *args, **kwargs):
+        """Run one Job through launch(): held for approval when a policy covers it, started otherwise."""
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+
+        initial = {"job": request.GET.get("job")} if request.GET.get("job") else None
+        form = forms.JobRunRequestForm(request.POST if request.method == "POST" else None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            try:
+                outcome = launch(
+                    form.cleaned_data["job"],
+                    form.cleaned_data["inputs"],
+                    request.user,
+                    LaunchOriginChoices.UI,
+                    dryrun=form.cleaned_data["dryrun"],
+                )
+            except LaunchForbidden as error:
+                form.add_error(None, str(error))
+            except LaunchRefused as error:
+                problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
+                for key, texts in problems.items():
+                    field = key if key in ("job", "inputs", "dryrun") else None
+                    for text in texts:
+                        form.add_error(field, text if field else f"{key}: {text}" if key else text)
+            else:
+                if outcome.approval_required:
+                    messages.info(request, f"Held for approval by policy '{outcome.request.policy_name}'.")
+                    return redirect(outcome.request.get_absolute_url())
+                messages.success(request, f"Started {outcome.job_result}.")
+                return redirect(outcome.job_result.get_absolute_url())
+        return render(request, "nautobot_jobflow/request_run.html", {"form": form})
 
     @action(detail=True, url_path="approve", url_name="approve", methods=["post"], custom_view_base_action="view")
     def approve(self, request, *args, **kwargs):
