@@ -340,7 +340,6 @@ class CoreJobPathsTest(ApprovalWorkerBase):
             {"message": "x", "_schedule_type": "immediately", "_job_queue": str(self.echo.default_job_queue.pk)},
         )
         self.assertEqual(response.status_code, 403)
-        self.assertIn("needs approval under policy", response.content.decode())
         self.assertFalse(JobResult.objects.filter(job_model=self.echo).exists())
 
     def test_uncovered_origin_and_app_jobs_still_run_through_core(self):
