@@ -28,7 +28,7 @@ def fault_queue():
     return queue
 
 
-def wait_until_started(run, step_names, timeout=60):
+def wait_until_started(run, step_names, timeout=150):
     """Wait until each named step's Job is running on a worker (its JobResult is STARTED)."""
 
     def started():

@@ -92,7 +92,7 @@ class RedisRestartTest(TransactionTestCase):
         self.redis.kill()
         wait_for(
             lambda: "Could not advance workflow run" in worker.log_text(),
-            timeout=60,
+            timeout=150,
             message="the worker failed to send the second step while Redis was down",
         )
         self.redis.start()
@@ -106,7 +106,7 @@ class RedisRestartTest(TransactionTestCase):
         self.assertEqual(reconcile(stale_after=0).resent, 1)
         # Now it waits in its queue, is on the worker or has run: another pass must not send it a second time.
         self.assertEqual(reconcile(stale_after=0).resent, 0)
-        run = wait_for_run(run, timeout=60)
+        run = wait_for_run(run, timeout=150)
         self.assertEqual(run.status, R.SUCCEEDED, run_summary(run))
         self.assertEqual(step_runs(run)["second"].result["message"], "after succeeded")
         self.assert_each_step_ran_once(run, ["first", "second"])
