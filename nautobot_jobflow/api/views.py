@@ -226,7 +226,10 @@ class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
 class ApprovalPolicyViewSet(RejectBadQueryValuesMixin, NautobotModelViewSet):
     """Approval policies."""
 
-    queryset = ApprovalPolicy.objects.select_related("approval_workflow_definition", "object_content_type")
+    # The definition's content type is shown at depth=1: without it, one query per policy.
+    queryset = ApprovalPolicy.objects.select_related(
+        "approval_workflow_definition__model_content_type", "object_content_type"
+    )
     serializer_class = serializers.ApprovalPolicySerializer
     filterset_class = filters.ApprovalPolicyFilterSet
 
@@ -239,7 +242,10 @@ class LaunchRequestViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, R
     expired or closed requests cannot be decided.
     """
 
-    queryset = LaunchRequest.objects.select_related("policy", "job", "workflow", "user", "workflow_run")
+    # The serializer shows core's approval workflow of each request: prefetched, or one query per request.
+    queryset = LaunchRequest.objects.select_related(
+        "policy", "job", "workflow", "user", "workflow_run"
+    ).prefetch_related("associated_approval_workflows")
     serializer_class = serializers.LaunchRequestSerializer
     filterset_class = filters.LaunchRequestFilterSet
     action_restrictions = {"approve": "view", "deny": "view", "comment": "view", "cancel": "view"}

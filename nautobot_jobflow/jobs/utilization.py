@@ -140,6 +140,7 @@ class InterfaceUtilizationButton(JobButtonReceiver):
         An approval policy covering the Interface Utilization Report for origin "button" holds the report: the
         button's run then ends with a link to the launch request, and approval runs the report as its own Job.
         """
+        self._check_report_runnable()
         if self._held_for_approval(obj):
             return
         if isinstance(obj, Device):
@@ -150,16 +151,36 @@ class InterfaceUtilizationButton(JobButtonReceiver):
         else:
             raise TypeError(f"The interface utilization button works on Devices and Locations, not {obj._meta.label}.")
 
-    def _held_for_approval(self, obj):
+    def _check_report_runnable(self):
+        """The button runs the report in-process: its user must have run permission on the report Job itself.
+
+        Otherwise run permission on the button's receiver alone would give the report to a user refused it.
+        (A disabled report Job does not stop the button, as before: only permission is checked here.)
+        """
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, check_job_runnable
+
+        try:
+            check_job_runnable(self._report_job(), self.user)
+        except LaunchRefused:
+            pass
+        except LaunchForbidden as problem:
+            self.logger.error("The report was not run: %s", problem)
+            raise RuntimeError(f"The report was not run: {problem}") from None
+
+    @staticmethod
+    def _report_job():
         from nautobot.extras.models import Job as JobModel
 
+        return JobModel.objects.get(
+            module_name=InterfaceUtilizationReport.__module__, job_class_name=InterfaceUtilizationReport.__name__
+        )
+
+    def _held_for_approval(self, obj):
         from nautobot_jobflow.choices import LaunchOriginChoices
         from nautobot_jobflow.launch import hold_if_covered
 
-        report_job = JobModel.objects.filter(
-            module_name=InterfaceUtilizationReport.__module__, job_class_name=InterfaceUtilizationReport.__name__
-        ).first()
-        if report_job is None or not isinstance(obj, (Device, Location)):
+        report_job = self._report_job()
+        if not isinstance(obj, (Device, Location)):
             return False
         if isinstance(obj, Device):
             inputs = {"location": str(obj.location_id), "roles": [str(obj.role_id)]}

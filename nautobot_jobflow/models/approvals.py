@@ -239,8 +239,9 @@ class LaunchRequest(ApprovableModelMixin, OrganizationalModel):
 
     @property
     def approval_workflow(self):
-        """Core's approval workflow for this request (there is exactly one)."""
-        return self.associated_approval_workflows.first()
+        """Core's approval workflow for this request (there is exactly one); uses a prefetch when there is one."""
+        approval_workflows = list(self.associated_approval_workflows.all())
+        return approval_workflows[0] if approval_workflows else None
 
     @property
     def preview(self):
