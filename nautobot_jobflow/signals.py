@@ -10,3 +10,11 @@ def connect(app_config):
 
     nautobot_database_ready.connect(setup.seed_after_migrate, sender=app_config, dispatch_uid="jobflow-seed")
     completion.connect()
+    connect_hooks()
+
+
+def connect_hooks():
+    """Hook rules (issue 6): the change event broker, completion receivers and rule-cache invalidation."""
+    from nautobot_jobflow.hooks import receivers
+
+    receivers.connect()

@@ -3,3 +3,8 @@
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 
 __all__ = ["Workflow", "WorkflowEdge", "WorkflowRun", "WorkflowStep", "WorkflowStepRun"]
+
+# Hook rules (issue 6)
+from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow
+
+__all__ += ["HookFiring", "HookRule", "HookWindow"]
