@@ -15,6 +15,9 @@ router.register("workflow-steps", views.WorkflowStepUIViewSet)
 router.register("workflow-edges", views.WorkflowEdgeUIViewSet)
 router.register("workflow-runs", views.WorkflowRunUIViewSet)
 
+# Hook rules (issue 6)
+router.register("hook-rules", views.HookRuleUIViewSet)
+
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),
     path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),

@@ -11,5 +11,9 @@ router.register("workflow-edges", views.WorkflowEdgeViewSet)
 router.register("workflow-runs", views.WorkflowRunViewSet)
 router.register("workflow-step-runs", views.WorkflowStepRunViewSet)
 
+# Hook rules (issue 6)
+router.register("hook-rules", views.HookRuleViewSet)
+router.register("hook-firings", views.HookFiringViewSet)
+
 app_name = "nautobot_jobflow-api"
 urlpatterns = router.urls

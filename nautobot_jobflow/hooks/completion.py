@@ -71,7 +71,7 @@ def _candidates(source, watched_id, status):
     for rule in REGISTRY.current().completion[source]:
         watched = rule.completion_job_ids if jobs_source else rule.completion_workflow_ids
         if (not rule.completion_statuses or status in rule.completion_statuses) and (
-            not watched or watched_id in watched
+            not watched or str(watched_id) in watched
         ):
             candidates.append(rule)
     return candidates

@@ -85,11 +85,16 @@ def event_firing_fields(event):
     """What a firing records about the change that caused it."""
     return {
         "action": event.action,
-        "changed_object_type": ContentType.objects.get_by_natural_key(event.app_label, event.model),
+        "changed_object_type": content_type(event.app_label, event.model),
         "changed_object_id": event.object_id or None,
         "object_repr": event.object_repr,
         "request_id": event.request_id,
     }
+
+
+def content_type(app_label, model):
+    """The ContentType row, read from the database (a long-lived worker must not trust ids it cached)."""
+    return ContentType.objects.filter(app_label=app_label, model=model).first()
 
 
 def _record_loop_skips(blocked, users):

@@ -71,6 +71,9 @@ def fire(rule, context, user, depth=0, target=None, dedupe_key="", **firing_fiel
             firing.reason = firing.reason[:MAX_REASON_CHARS]
             firing.save()
     except IntegrityError:
+        if dedupe_key:
+            return None  # this source already fired the rule (another process was first)
+        logger.exception("Hook rule %s: the firing could not be recorded", rule.name)
         return None
     level = logging.INFO if firing.status == HookFiringStatusChoices.FIRED else logging.WARNING
     logger.log(level, "Hook rule %s: %s %s %s", rule.name, firing.status, firing.object_repr, firing.reason)
@@ -91,6 +94,9 @@ def record(rule, status, reason, depth=0, user=None, dedupe_key="", **firing_fie
                 **firing_fields,
             )
     except IntegrityError:
+        if dedupe_key:
+            return None
+        logger.exception("Hook rule %s: the firing could not be recorded", rule.name)
         return None
     logger.info("Hook rule %s: %s %s", rule.name, status, reason)
     return firing

@@ -5,8 +5,11 @@ flag key with a time-to-live says a drain is scheduled, so a burst of events sch
 with its worker is rescheduled by the next event after the flag expires (or by the reconciler's sweep).
 """
 
+import functools
 import json
 
+import redis
+from django.conf import settings
 from django_redis import get_redis_connection
 
 EVENTS_KEY = "nautobot_jobflow:hook_events"
@@ -15,8 +18,20 @@ DRAIN_FLAG_SECONDS = 120
 BATCH_SIZE = 500
 
 
+@functools.cache
+def _broker_client(url):
+    return redis.Redis.from_url(url)
+
+
 def connection():
-    """Redis of Nautobot's cache (a persistent store, unlike a process)."""
+    """The Redis of Celery's broker: it must keep what it holds (a cache Redis may evict or be flushed).
+
+    ``PLUGINS_CONFIG["nautobot_jobflow"]["hook_queue_redis_url"]`` overrides it; a broker that is not Redis falls back
+    to the Redis of Nautobot's cache.
+    """
+    url = settings.PLUGINS_CONFIG.get("nautobot_jobflow", {}).get("hook_queue_redis_url") or settings.CELERY_BROKER_URL
+    if str(url).startswith(("redis://", "rediss://", "unix://")):
+        return _broker_client(url)
     return get_redis_connection("default")
 
 

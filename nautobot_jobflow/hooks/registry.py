@@ -1,13 +1,15 @@
 """Enabled hook rules, compiled once and cached per process, keyed by (action, object type).
 
-A change to any HookRule bumps a generation number in Nautobot's Redis cache; every process compares its copy's
-generation with it before using the copy (one Redis GET, no database query) and reloads only when it moved. So a
+A change to any HookRule stores a new random generation token in Nautobot's Redis cache; every process compares its
+copy's token with it before using the copy (one Redis GET, no database query) and reloads only when it differs. A
+token (not a counter) also makes a flushed or evicted cache force a reload everywhere. So a
 change to a model no rule watches costs a dictionary lookup and no query, and a rule saved in the web server is
 seen by every worker at their next event.
 """
 
 import logging
 import threading
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -67,8 +69,8 @@ def compile_rule(rule):
         input_template=rule.input_template or {},
         models={(ct.app_label, ct.model) for ct in rule.content_types.all()},
         actions={action for flag, action in ACTIONS.items() if getattr(rule, flag)},
-        completion_job_ids={job.pk for job in rule.completion_jobs.all()},
-        completion_workflow_ids={workflow.pk for workflow in rule.completion_workflows.all()},
+        completion_job_ids={str(job.pk) for job in rule.completion_jobs.all()},  # a worker's JobResult may hold str ids
+        completion_workflow_ids={str(workflow.pk) for workflow in rule.completion_workflows.all()},
         completion_statuses=set(rule.completion_statuses or []),
     )
 
@@ -133,7 +135,7 @@ def _stored_generation():
     try:
         generation = cache.get(GENERATION_KEY)
         if generation is None:
-            cache.add(GENERATION_KEY, 1, timeout=None)
+            cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
             generation = cache.get(GENERATION_KEY)
         return generation
     except Exception:  # Redis away: Nautobot itself is degraded; keep the copy we have
@@ -144,15 +146,12 @@ def _stored_generation():
 def bump_generation(**kwargs):
     """Signal receiver: any HookRule change makes this process reload now, and every process once it commits."""
     REGISTRY.forget()
-    transaction.on_commit(_increment_generation)
+    transaction.on_commit(_new_generation)
 
 
-def _increment_generation():
+def _new_generation():
     REGISTRY.forget()
-    try:
-        cache.incr(GENERATION_KEY)
-    except ValueError:
-        cache.set(GENERATION_KEY, 1, timeout=None)
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 REGISTRY = RuleRegistry()

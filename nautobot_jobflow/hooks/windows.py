@@ -134,7 +134,7 @@ def window_context(rule, window):
 
 def window_firing_fields(rule, window):
     """What the firing records about the window's objects."""
-    from django.contrib.contenttypes.models import ContentType
+    from nautobot_jobflow.hooks.dispatch import content_type
 
     fields = {"object_count": len(window.events)}
     if rule.batch:
@@ -144,7 +144,7 @@ def window_firing_fields(rule, window):
     app_label, model = change["object_type"].split(".", 1)
     fields.update(
         action=change["action"],
-        changed_object_type=ContentType.objects.get_by_natural_key(app_label, model),
+        changed_object_type=content_type(app_label, model),
         changed_object_id=change["object_id"] or None,
         object_repr=change["object_repr"],
         request_id=change["request_id"],

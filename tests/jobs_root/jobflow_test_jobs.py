@@ -133,10 +133,15 @@ class TouchDevice(Job):
         has_sensitive_variables = False
 
     def run(self, device_id, mark="touched"):
+        from django.contrib.contenttypes.models import ContentType
         from nautobot.dcim.models import Device
 
+        # The test worker outlives the test database's flushes, which renumber content types; the change log this
+        # Job writes needs the current ids.
+        ContentType.objects.clear_cache()
+
         device = Device.objects.get(pk=device_id)
-        device.comments = f"{device.comments} {mark}".strip()
+        device.comments = f"{device.comments} {mark or 'touched'}".strip()
         device.validated_save()
         return {"device": device.name, "comments": device.comments}
 
