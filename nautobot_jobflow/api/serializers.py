@@ -189,8 +189,9 @@ class HookRuleSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
         if self.instance is not None:
             for field in HookRule._meta.concrete_fields:
                 setattr(instance, field.attname, getattr(self.instance, field.attname))
+        concrete = {field.name for field in HookRule._meta.concrete_fields}
         for name, value in attrs.items():
-            if not HookRule._meta.get_field(name).many_to_many:
+            if name in concrete:
                 setattr(instance, name, value)
         return instance
 

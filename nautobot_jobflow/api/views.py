@@ -171,11 +171,7 @@ class HookRuleViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
     action_restrictions = {"test": "view"}
 
     def perform_create(self, serializer):
-        """The saving user becomes the owner."""
-        serializer.save(owner=self.request.user)
-
-    def perform_update(self, serializer):
-        """The saving user becomes the owner."""
+        """The creating user becomes the owner."""
         serializer.save(owner=self.request.user)
 
     @extend_schema(

@@ -127,7 +127,7 @@ class HookRule(PrimaryModel):
         null=True,
         blank=True,
         related_name="jobflow_hook_rules",
-        help_text="Who last saved the rule (needed run permission on its target).",
+        help_text="Who created the rule. Every save needs run permission on the target.",
     )
 
     natural_key_field_names = ["name"]

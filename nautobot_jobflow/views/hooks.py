@@ -101,15 +101,18 @@ class HookRuleUIViewSet(NautobotUIViewSet):
     )
 
     def form_valid(self, form):
-        """Only a user who may run the target saves the rule, and becomes its owner."""
+        """Only a user who may run the target saves the rule; its creator becomes its owner."""
         from nautobot_jobflow.hooks.validation import check_target_permission
 
+        if not isinstance(form, forms.HookRuleForm):  # delete confirmations, bulk forms
+            return super().form_valid(form)
         try:
             check_target_permission(form.instance, self.request.user)
         except ValidationError as error:
             form.add_error(None, error)
             return self.form_invalid(form)
-        form.instance.owner = self.request.user
+        if not form.instance.present_in_database:
+            form.instance.owner = self.request.user
         return super().form_valid(form)
 
     @action(detail=True, url_path="test", url_name="test", methods=["get", "post"], custom_view_base_action="view")
