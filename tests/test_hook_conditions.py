@@ -166,6 +166,7 @@ class RuleValidationTest(TestCase):
     def setUpTestData(cls):
         cls.echo = get_test_job("Echo")
         cls.devices = [content_type("dcim.device")]
+        status("Active", ("dcim.device",))
         field = CustomField.objects.create(key="port_count", label="Port count", type="integer")
         field.content_types.add(cls.devices[0])
 
