@@ -240,3 +240,14 @@ class HookWindowRecoveryTest(TransactionTestCase):
         self.assertEqual((firing.status, firing.inputs), (S.FIRED, {"message": "late"}))
         self.assertEqual(JobResult.objects.filter(pk=firing.job_result_id).count(), 1)
         self.assertEqual(sweep_overdue(), 0, "fires once")
+
+    def test_lost_drain_is_rescheduled_by_the_reconciler(self):
+        from nautobot_jobflow.hooks.reconcile import reconcile_hooks
+
+        redis = queue.connection()
+        redis.delete(queue.EVENTS_KEY, queue.DRAIN_FLAG_KEY)
+        self.assertEqual(reconcile_hooks(), (0, False), "nothing waits: nothing to do")
+        redis.rpush(queue.EVENTS_KEY, queue.encode("nautobot.update.dcim.site", '{"context": {}}', None))
+        self.assertEqual(reconcile_hooks(), (0, True), "events wait and no drain holds the flag")
+        self.assertEqual(reconcile_hooks(), (0, False), "a drain is scheduled now")
+        redis.delete(queue.EVENTS_KEY, queue.DRAIN_FLAG_KEY)

@@ -70,4 +70,10 @@ class ReconcileWorkflowRuns(Job):
 
         advanced, reaped = reconcile(stale_after=stale_after, log=self.logger)
         self.logger.info("Advanced %d active run(s), reaped %d step(s) whose worker was gone.", advanced, reaped)
-        return {"advanced": advanced, "reaped": reaped}
+        # Hook rules (issue 6): windows whose fire task was lost, events whose drain was lost.
+        from nautobot_jobflow.hooks.reconcile import reconcile_hooks
+
+        windows, drain_scheduled = reconcile_hooks()
+        if windows or drain_scheduled:
+            self.logger.info("Hook rules: fired %d overdue window(s); drain rescheduled: %s.", windows, drain_scheduled)
+        return {"advanced": advanced, "reaped": reaped, "hook_windows_fired": windows}
