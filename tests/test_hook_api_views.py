@@ -285,3 +285,14 @@ class HookQueryCountTest(TestCase):
         self.assertIn("nautobot.update.dcim.device", BROKER.include_topics)
         self.assertNotIn("nautobot.update.dcim.location", BROKER.include_topics)
         self.assertTrue(Device.objects.filter(pk=device.pk).exists())
+
+
+class HookNavigationTest(TestCase):
+    def test_hook_rules_join_the_jobflow_tab(self):
+        from nautobot.extras.registry import registry
+
+        tab = registry["nav_menu"]["tabs"]["Jobflow"]
+        items = {item for group in tab["groups"].values() for item in group["items"]}
+        self.assertIn(ui_url("hookrule_list"), items)
+        self.assertIn(reverse("plugins:nautobot_jobflow:home"), items, "the workflow entries are still there")
+        self.assertIn("Hook Rules", tab["groups"])
