@@ -191,21 +191,18 @@ class HookFiringStatusChoices(ChoiceSet):
 
     FIRED = "fired"
     AWAITING_APPROVAL = "awaiting-approval"
-    DEBOUNCED = "debounced"
     SKIPPED = "skipped"
     FAILED = "failed"
 
     CHOICES = (
         (FIRED, "Fired"),
         (AWAITING_APPROVAL, "Awaiting approval"),
-        (DEBOUNCED, "Debounced (joined a window)"),
         (SKIPPED, "Skipped"),
         (FAILED, "Failed"),
     )
     CSS_CLASSES = {
         FIRED: "success",
         AWAITING_APPROVAL: "warning",
-        DEBOUNCED: "info",
         SKIPPED: "secondary",
         FAILED: "danger",
     }
