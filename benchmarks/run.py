@@ -21,6 +21,7 @@ CONFIG = ROOT / "development" / "nautobot_config.py"
 BENCHMARKS = {
     "report": "report",
     "workflows": "workflows",
+    "hooks": "hooks",
 }
 
 

@@ -210,3 +210,82 @@ class ApprovalEventKindChoices(ChoiceSet):
         (LAUNCHED, "Launched"),
         (FAILED, "Launch failed"),
     )
+
+
+#
+# Hook rules (issue 6)
+#
+
+
+class HookEventSourceChoices(ChoiceSet):
+    """What a hook rule listens to."""
+
+    OBJECT_CHANGE = "object-change"
+    JOB_COMPLETION = "job-completion"
+    WORKFLOW_COMPLETION = "workflow-completion"
+
+    CHOICES = (
+        (OBJECT_CHANGE, "Object change"),
+        (JOB_COMPLETION, "Job completion"),
+        (WORKFLOW_COMPLETION, "Workflow completion"),
+    )
+
+
+class HookMatchChoices(ChoiceSet):
+    """How a hook rule combines its conditions."""
+
+    ALL = "all"
+    ANY = "any"
+
+    CHOICES = (
+        (ALL, "All conditions"),
+        (ANY, "Any condition"),
+    )
+
+
+class HookCompletionStatusChoices(ChoiceSet):
+    """Final states a completion rule can wait for (a JobResult's or a WorkflowRun's, mapped to one vocabulary)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    CHOICES = (
+        (SUCCEEDED, "Succeeded"),
+        (FAILED, "Failed"),
+        (CANCELED, "Canceled"),
+    )
+
+
+class HookFiringStatusChoices(ChoiceSet):
+    """What happened when a rule matched an event."""
+
+    FIRED = "fired"
+    AWAITING_APPROVAL = "awaiting-approval"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+    CHOICES = (
+        (FIRED, "Fired"),
+        (AWAITING_APPROVAL, "Awaiting approval"),
+        (SKIPPED, "Skipped"),
+        (FAILED, "Failed"),
+    )
+    CSS_CLASSES = {
+        FIRED: "success",
+        AWAITING_APPROVAL: "warning",
+        SKIPPED: "secondary",
+        FAILED: "danger",
+    }
+
+
+class HookWindowStatusChoices(ChoiceSet):
+    """A debounce/batch window is open until it fires once."""
+
+    OPEN = "open"
+    FIRED = "fired"
+
+    CHOICES = (
+        (OPEN, "Open"),
+        (FIRED, "Fired"),
+    )

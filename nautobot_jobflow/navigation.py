@@ -91,3 +91,33 @@ menu_items = (
         ),
     ),
 )
+
+# Hook rules (issue 6): Nautobot merges tabs (and groups) of the same name, so this adds a group to the Jobflow tab.
+menu_items = (
+    *menu_items,
+    NavMenuTab(
+        name="Jobflow",
+        icon=NavigationIconChoices.JOBS,
+        weight=650,
+        groups=(
+            NavMenuGroup(
+                name="Hook Rules",
+                weight=300,
+                items=(
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:hookrule_list",
+                        name="Hook Rules",
+                        weight=100,
+                        permissions=["nautobot_jobflow.view_hookrule"],
+                        buttons=(
+                            NavMenuAddButton(
+                                link="plugins:nautobot_jobflow:hookrule_add",
+                                permissions=["nautobot_jobflow.add_hookrule"],
+                            ),
+                        ),
+                    ),
+                ),
+            ),
+        ),
+    ),
+)

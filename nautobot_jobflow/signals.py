@@ -11,6 +11,7 @@ def connect(app_config):
     nautobot_database_ready.connect(setup.seed_after_migrate, sender=app_config, dispatch_uid="jobflow-seed")
     completion.connect()
     _connect_approvals()
+    connect_hooks()
 
 
 def _connect_approvals():
@@ -23,3 +24,10 @@ def _connect_approvals():
     pre_save.connect(decisions.guard_response, sender=ApprovalWorkflowStageResponse, dispatch_uid="jobflow-guard")
     pre_save.connect(core_guard.guard_core_job_result, sender=JobResult, dispatch_uid="jobflow-core-guard")
     post_save.connect(decisions.record_response, sender=ApprovalWorkflowStageResponse, dispatch_uid="jobflow-audit")
+
+
+def connect_hooks():
+    """Hook rules (issue 6): the change event broker, completion receivers and rule-cache invalidation."""
+    from nautobot_jobflow.hooks import receivers
+
+    receivers.connect()

@@ -17,6 +17,9 @@ router.register("workflow-runs", views.WorkflowRunUIViewSet)
 router.register("approval-policies", views.ApprovalPolicyUIViewSet)
 router.register("launch-requests", views.LaunchRequestUIViewSet)
 
+# Hook rules (issue 6)
+router.register("hook-rules", views.HookRuleUIViewSet)
+
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),
     path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),

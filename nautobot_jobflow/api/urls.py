@@ -14,5 +14,9 @@ router.register("approval-policies", views.ApprovalPolicyViewSet)
 router.register("launch-requests", views.LaunchRequestViewSet)
 router.register("approval-events", views.ApprovalEventViewSet)
 
+# Hook rules (issue 6)
+router.register("hook-rules", views.HookRuleViewSet)
+router.register("hook-firings", views.HookFiringViewSet)
+
 app_name = "nautobot_jobflow-api"
 urlpatterns = router.urls

@@ -92,4 +92,10 @@ class ReconcileWorkflowRuns(Job):
             done.reaped,
             done.resent,
         )
-        return {**done._asdict(), "expired": expired}
+        # Hook rules: windows whose fire task was lost, events whose drain was lost.
+        from nautobot_jobflow.hooks.reconcile import reconcile_hooks
+
+        windows, drain_scheduled = reconcile_hooks()
+        if windows or drain_scheduled:
+            self.logger.info("Hook rules: fired %d overdue window(s); drain rescheduled: %s.", windows, drain_scheduled)
+        return {**done._asdict(), "expired": expired, "hook_windows_fired": windows}

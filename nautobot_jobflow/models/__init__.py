@@ -13,3 +13,8 @@ __all__ = [
     "WorkflowStep",
     "WorkflowStepRun",
 ]
+
+# Hook rules (issue 6)
+from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow
+
+__all__ += ["HookFiring", "HookRule", "HookWindow"]

@@ -116,3 +116,49 @@ class Secretive(Job):
 
 jobs = [Noop, Echo, Fail, Sleep, Flaky, DryRunAware, Secretive]
 register_jobs(*jobs)
+
+
+# Hook rule tests (issue 6)
+from nautobot.apps.jobs import JSONVar  # noqa: E402
+
+
+class TouchDevice(Job):
+    """Appends a mark to a device's comments (a hook whose Job edits the object that triggered it)."""
+
+    device_id = StringVar()
+    mark = StringVar(required=False, default="touched")
+
+    class Meta:
+        name = "Touch device"
+        has_sensitive_variables = False
+
+    def run(self, device_id, mark="touched"):
+        from django.contrib.contenttypes.models import ContentType
+        from nautobot.dcim.models import Device
+
+        # The test worker outlives the test database's flushes, which renumber content types; the change log this
+        # Job writes needs the current ids.
+        ContentType.objects.clear_cache()
+
+        device = Device.objects.get(pk=device_id)
+        device.comments = f"{device.comments} {mark or 'touched'}".strip()
+        device.validated_save()
+        return {"device": device.name, "comments": device.comments}
+
+
+class CollectObjects(Job):
+    """Receives a list (a batch rule's objects) and returns what it got."""
+
+    objects = JSONVar()
+    label = StringVar(required=False, default="")
+
+    class Meta:
+        name = "Collect objects"
+        has_sensitive_variables = False
+
+    def run(self, objects, label=""):
+        self.logger.info("collected %d object(s) %s", len(objects), label)
+        return {"count": len(objects), "objects": objects, "label": label}
+
+
+register_jobs(TouchDevice, CollectObjects)

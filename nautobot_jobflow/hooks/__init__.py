@@ -1,0 +1,1 @@
+"""Hook rules at run time: receive changes, evaluate conditions, debounce and batch, fire through launch()."""
