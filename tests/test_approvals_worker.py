@@ -156,6 +156,24 @@ class ApprovalBypassMatrixTest(ApprovalWorkerBase):
         self.assertEqual(request.step_run.status, StepRunStatusChoices.AWAITING_APPROVAL)
         return request, self.echo
 
+    def enter_hook(self):
+        """A device change fires a hook rule whose Job a policy (origin hook) covers: the firing awaits approval."""
+        from nautobot_jobflow.choices import HookFiringStatusChoices
+        from nautobot_jobflow.hooks import queue
+        from tests.fixtures_hooks import create_rule, create_test_devices, update_device, wait_for_firings
+
+        queue.connection().delete(queue.EVENTS_KEY)
+        make_policy(self.definition, jobs=[self.echo], applies_to=PolicyTargetChoices.JOBS, origins=["hook"])
+        rule = create_rule("Echo", conditions=[{"path": "serial", "op": "changed"}])
+        (device,) = create_test_devices(1, prefix="bp")
+        update_device(device, self.requester, serial=f"s-{uuid.uuid4().hex[:6]}")
+        (firing,) = wait_for_firings(rule, 1)
+        self.assertEqual(firing.status, HookFiringStatusChoices.AWAITING_APPROVAL, firing.reason)
+        self.assertIsNone(firing.job_result)
+        request = self.wait_request(job=self.echo, origin=LaunchOriginChoices.HOOK)
+        self.assertEqual(request.user, self.requester, "hook runs go as the user who made the change")
+        return request, self.echo
+
     # ------------------------------------------------------------------ scenarios
     def apply(self, scenario, request):
         if scenario == "deny":
@@ -219,7 +237,6 @@ class ApprovalBypassMatrixTest(ApprovalWorkerBase):
     def test_workflow_step(self):
         self.check_row("workflow_step")
 
-    @pytest.mark.skip(reason="Hook rules (issue #6) are not merged yet; this row is filled in when they land.")
     def test_hook_rule(self):
         self.check_row("hook")
 

@@ -350,9 +350,30 @@ class EscalationWorkerTest(EscalationBase, TransactionTestCase):
         self.assertEqual(set(results_of(self.x).values_list("user", flat=True)), {self.r.pk})
         self.assertEqual(results_of(self.x, user=self.u).count(), 0, "approval: X never runs as U")
 
-    @pytest.mark.skip(reason="Hook rules (issue #6) are built on another branch; the lead fills this row in at merge.")
     def test_hook_rule(self):
-        """Row "hook rule": U's change fires a rule whose target contains X; X must not run as U (to be written)."""
+        """Row "hook rule": U's change fires rules (made by R, who may run X) targeting X and a workflow with X.
+
+        Hook runs go as the user who made the change, so both firings are skipped with the reason; X never runs.
+        """
+        from nautobot_jobflow.choices import HookFiringStatusChoices
+        from nautobot_jobflow.hooks import queue
+        from tests.fixtures_hooks import create_rule, create_test_devices, update_device, wait_for_firings
+
+        queue.connection().delete(queue.EVENTS_KEY)
+        direct = create_rule("Noop", conditions=[{"path": "serial", "op": "changed"}], owner=self.r)
+        through_workflow = create_rule(
+            workflow_with(["Echo", "Noop"]), conditions=[{"path": "serial", "op": "changed"}], owner=self.r
+        )
+        (device,) = create_test_devices(1, prefix="esc")
+        update_device(device, self.u, serial=f"s-{uuid.uuid4().hex[:6]}")
+        for rule in (direct, through_workflow):
+            (firing,) = wait_for_firings(rule, 1)
+            self.assertEqual(firing.status, HookFiringStatusChoices.SKIPPED, firing.reason)
+            self.assertEqual(firing.user, self.u)
+            self.assertIn(self.denied, firing.reason)
+            self.assertIsNone(firing.job_result)
+            self.assertIsNone(firing.workflow_run)
+        self.assert_x_never_ran("hook rule")
 
 
 # ============================================================================================ 2. object scoping
