@@ -4,6 +4,8 @@ import uuid
 
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import escape
 from nautobot.apps.forms import (
     BootstrapMixin,
     BulkEditNullBooleanSelect,
@@ -31,12 +33,34 @@ from nautobot_jobflow.choices import (
 )
 from nautobot_jobflow.models import ApprovalPolicy, Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
 
+
+class PlainModelHelpTextMixin:
+    """Escape the help texts a form takes from the app's models, as Nautobot renders help text unescaped (``|safe``).
+
+    The app's model help texts are plain text and some name placeholders such as ``steps.<name>.result``, which a
+    browser would otherwise read as an HTML tag and drop. Help texts given to a form field directly (core's, with
+    their links) are left alone.
+    """
+
+    def __init__(self, *args, **kwargs):
+        """Escape each field's help text that is its model field's."""
+        super().__init__(*args, **kwargs)
+        model = self._meta.model
+        for name, field in self.fields.items():
+            try:
+                model_help_text = model._meta.get_field(name).help_text
+            except FieldDoesNotExist:
+                continue
+            if model_help_text and str(field.help_text) == str(model_help_text):
+                field.help_text = escape(model_help_text)
+
+
 #
 # Workflows
 #
 
 
-class WorkflowForm(NautobotModelForm):
+class WorkflowForm(PlainModelHelpTextMixin, NautobotModelForm):
     """Create or edit a workflow (its steps and edges are edited from its page)."""
 
     input_schema = JSONField(required=False, help_text=Workflow._meta.get_field("input_schema").help_text)
@@ -114,7 +138,7 @@ class WorkflowImportForm(BootstrapMixin, forms.Form):
 #
 
 
-class WorkflowStepForm(BootstrapMixin, forms.ModelForm):
+class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm):
     """Add or edit one step of a workflow; duplicate names are reported on the name field."""
 
     workflow = DynamicModelChoiceField(queryset=Workflow.objects.all())
@@ -154,7 +178,7 @@ class WorkflowStepForm(BootstrapMixin, forms.ModelForm):
         return cleaned
 
 
-class WorkflowEdgeForm(BootstrapMixin, forms.ModelForm):
+class WorkflowEdgeForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm):
     """Add or edit one edge; source and target are limited to the workflow's steps."""
 
     workflow = DynamicModelChoiceField(queryset=Workflow.objects.all())
@@ -233,7 +257,7 @@ class WorkflowRunFilterForm(BootstrapMixin, forms.Form):
 #
 
 
-class ApprovalPolicyForm(NautobotModelForm):
+class ApprovalPolicyForm(PlainModelHelpTextMixin, NautobotModelForm):
     """Create or edit an approval policy. Its stages are a core approval workflow definition for launch requests."""
 
     jobs = DynamicModelMultipleChoiceField(queryset=Job.objects.all(), required=False)

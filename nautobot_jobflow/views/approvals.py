@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import (
     ObjectDetailContent,
     ObjectFieldsPanel,
@@ -27,6 +28,18 @@ from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
 
 def _json(value):
     return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
+
+
+def _linked_or_every(noun):
+    """Render a policy's Jobs or Workflows (a related manager) as links; none chosen means every one is covered."""
+
+    def render(manager):
+        objects = list(manager.all())
+        if not objects:
+            return format_html('<span class="text-muted">Every {}</span>', noun)
+        return format_html_join(", ", "{}", ((helpers.hyperlinked_object(obj),) for obj in objects))
+
+    return render
 
 
 class ApprovalPolicyUIViewSet(NautobotUIViewSet):
@@ -56,6 +69,7 @@ class ApprovalPolicyUIViewSet(NautobotUIViewSet):
                     "origins",
                     "dryrun_exempt",
                 ],
+                value_transforms={"jobs": [_linked_or_every("Job")], "workflows": [_linked_or_every("Workflow")]},
             ),
             ObjectFieldsPanel(
                 weight=200,

@@ -4,9 +4,10 @@ Each helper wraps a :class:`Browser` (a Playwright page plus the checks every na
 way a person would: follow links and buttons, type into fields, pick from Nautobot's select2 dropdowns. Assertions
 about the outcome stay in the tests.
 
-Sections: the site and the browser; Nautobot's own pages (login, forms, job results, devices); workflows and runs.
-Flows for approval policies and hook rules add their page objects in sections of their own at the end, built on
-the same pieces (``Browser.goto``, ``choose``, ``submit_form``, ``JobResultPage``).
+Sections: the site and the browser; Nautobot's own pages (login, forms, job results, devices); workflows and runs;
+approval policies (core's definition form, the policy form, the request page, the side navigation). Hook rules add
+their page objects in a section of their own at the end, built on the same pieces (``Browser.goto``, ``choose``,
+``submit_form``, ``JobResultPage``).
 """
 
 import json
@@ -22,6 +23,23 @@ JOB_RESULT_TIMEOUT_MS = 90_000
 #
 # The site and the browser
 #
+
+
+def is_core_tab_collapse_error(error):
+    """Nautobot core's known tab-collapsing error, which the browser tests record but do not fail on.
+
+    Core's ``collapseTabs`` (nautobot/ui/src/js/tabs.js, bundled in static/dist/js/nautobot.js) runs from a
+    ResizeObserver and moves tabs into a dropdown while a hidden copy of the tab bar is wider than the original. When
+    the original measures narrower than the dropdown toggle alone (seen now and then on the run page, which reloads
+    itself every few seconds), the loop runs out of tabs and calls ``removeChild(null)``. The tabs still work. Only
+    this exact error, thrown from that bundle inside a ResizeObserver callback, is let through.
+    """
+    stack = getattr(error, "stack", None) or ""
+    return (
+        "Failed to execute 'removeChild' on 'Node'" in str(error)
+        and "/static/dist/js/nautobot.js" in stack
+        and "ResizeObserver" in stack
+    )
 
 
 class Site:
@@ -45,12 +63,19 @@ class Browser:
         self.site = site
         self.failed_static = []
         self.script_errors = []
+        self.core_tab_errors = []
         page.on("response", self._record_response)
-        page.on("pageerror", lambda error: self.script_errors.append(str(error)))
+        page.on("pageerror", self._record_script_error)
 
     def _record_response(self, response):
         if "/static/" in response.url and response.status >= 400:
             self.failed_static.append(f"{response.status} {response.url}")
+
+    def _record_script_error(self, error):
+        if is_core_tab_collapse_error(error):
+            self.core_tab_errors.append(str(error))
+        else:
+            self.script_errors.append(str(error))
 
     def goto(self, path):
         """Open a path of the site and check that it answered 200 and that the page loaded cleanly."""
@@ -84,9 +109,10 @@ def _cell_text(row):
 
 
 def panel(browser, title):
-    """The card (panel) whose header reads ``title``."""
+    """The card (panel) whose header reads ``title`` (in any case: core upper-cases some panel titles)."""
     page = browser.page
-    return page.locator(".card").filter(has=page.locator(".card-header strong", has_text=re.compile(rf"^{title}$")))
+    header = re.compile(rf"^{re.escape(title)}$", re.IGNORECASE)
+    return page.locator(".card").filter(has=page.locator(".card-header strong", has_text=header))
 
 
 def choose(browser, field_name, text, search_text=None):
@@ -338,6 +364,128 @@ class RunPage:
 
 
 #
-# Approval policies (to come: a policy form, the approval request page, approve/deny as another user)
+# Approval policies: core's approval workflow definition form, the policy form, the request page, the nav menu
+#
+
+APPROVAL_WORKFLOW_DEFINITIONS = "/extras/approval-workflow-definitions/"
+
+
+def open_nav_item(browser, tab, item):
+    """Open ``item`` from the side navigation: click the ``tab`` button, then the link in its flyout."""
+    page = browser.page
+    page.locator(f"#sidenav li[data-section-name='{tab}'] > button").click()
+    flyout = page.locator(f"#sidenav li[data-section-name='{tab}'] .nb-sidenav-flyout")
+    flyout.locator("a.nb-sidenav-link", has_text=re.compile(rf"^\s*{re.escape(item)}\s*$")).click()
+    page.wait_for_load_state("load")
+    browser.check_page()
+
+
+def select_option(browser, field_name, label):
+    """Pick ``label`` in a plain or select2-wrapped static select of form field ``field_name``."""
+    if browser.page.locator(f"select[name='{field_name}'] + .select2").count():
+        choose(browser, field_name, label)
+    else:
+        browser.page.locator(f"select[name='{field_name}']").select_option(label=label)
+
+
+class ApprovalDefinitionForm:
+    """Core's "Add a new approval workflow definition" form with its inline stage rows."""
+
+    def __init__(self, browser):
+        """Open the form on ``browser``."""
+        self.browser = browser
+        browser.goto(APPROVAL_WORKFLOW_DEFINITIONS + "add/")
+
+    def create(self, name, model, stages):
+        """Fill in the definition and ``stages`` ((name, group name, minimum approvers) in order); submit."""
+        page = self.browser.page
+        page.locator("#id_name").fill(name)
+        select_option(self.browser, "model_content_type", model)
+        rows = page.locator("#approval-workflow-stages tr[class^='formset_row']")
+        for index, (stage_name, group, minimum) in enumerate(stages):
+            row = rows.nth(index)
+            row.locator("input[name$='-name']").fill(stage_name)
+            row.locator("input[name$='-sequence']").fill(str(index + 1))
+            row.locator("input[name$='-min_approvers']").fill(str(minimum))
+            row.locator("select[name$='-approver_group']").select_option(label=group)
+        submit_form(self.browser, "Create")
+        expect(self.browser.heading()).to_contain_text(name)
+
+
+class ApprovalPolicyForm:
+    """The app's "Add a new approval policy" form, reached from the navigation's add button."""
+
+    def __init__(self, browser):
+        """Open the form through the "Approval Policies" nav entry and the list's Add button."""
+        self.browser = browser
+        open_nav_item(browser, "Jobflow", "Approval Policies")
+        page = browser.page
+        expect(browser.heading()).to_contain_text("Approval Policies")
+        page.locator("#add-button").click()
+        page.wait_for_load_state("load")
+        browser.check_page()
+
+    def create(self, name, definition, applies_to="Workflows", workflows=(), origins=()):
+        """Fill in what the policy covers and who approves; submit and land on the policy's page."""
+        page = self.browser.page
+        page.locator("#id_name").fill(name)
+        select_option(self.browser, "applies_to", applies_to)
+        for workflow in workflows:
+            choose(self.browser, "workflows", workflow)
+        for origin in origins:
+            choose(self.browser, "origins", origin)
+        choose(self.browser, "approval_workflow_definition", definition)
+        submit_form(self.browser, "Create")
+        expect(self.browser.heading()).to_contain_text(name)
+
+
+class LaunchRequestPage:
+    """A launch request's page: its fields, core's stages, the dry-run preview and the decision buttons."""
+
+    def __init__(self, browser):
+        """On ``browser`` (the request page is open)."""
+        self.browser = browser
+
+    def field(self, label):
+        """A value of the request's fields panel."""
+        page = self.browser.page
+        return _cell_text(page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{label}$"))))
+
+    def stages(self):
+        """The table of core's approval stages."""
+        return self.browser.page.locator("#jobflow-stages")
+
+    def preview(self):
+        """The preview section (log lines of the dry run, or the note that there is none)."""
+        return self.browser.page.locator("#jobflow-preview")
+
+    def wait_for_preview_line(self, text, timeout_ms=JOB_RESULT_TIMEOUT_MS):
+        """Reload (as an approver would) until the preview's log shows ``text``."""
+        page = self.browser.page
+        deadline = time.monotonic() + timeout_ms / 1000
+        while text not in self.preview().inner_text():
+            assert time.monotonic() < deadline, f"the preview never showed {text!r}: {self.preview().inner_text()}"
+            page.wait_for_timeout(1000)
+            page.reload()
+            self.browser.check_page()
+
+    def decide(self, button, comments=""):
+        """Press Approve, Deny, Comment or Withdraw (with ``comments``) and land back on this page."""
+        page = self.browser.page
+        if comments:
+            page.locator("#jobflow-decision-form textarea[name='comments']").fill(comments)
+        page.locator("#jobflow-decision-form").get_by_role("button", name=button, exact=True).click()
+        page.wait_for_load_state("load")
+        self.browser.check_page()
+
+    def open_link(self, label):
+        """Follow the link in the fields panel row ``label`` (the held workflow run, the JobResult, ...)."""
+        page = self.browser.page
+        page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{label}$"))).locator("a").first.click()
+        page.wait_for_load_state("load")
+        self.browser.check_page()
+
+
+#
 # Hook rules (to come: a rule form, editing a device, the rule's firings)
 #
