@@ -4,6 +4,7 @@ The shared test Redis cannot be restarted (other suites use it), so the test sta
 points a dedicated worker (environment) and this process's Celery app (``celery_broker``) at it.
 """
 
+import os
 import time
 
 import pytest
@@ -33,7 +34,10 @@ class RedisRestartTest(TransactionTestCase):
         self.redis = PrivateRedis()
         self.redis.start()
         self.addCleanup(self.redis.stop)
-        broker = celery_broker(self.redis.url(8))
+        # The broker database this suite uses (nautobot_config.py): the worker started with NAUTOBOT_REDIS_PORT
+        # builds its broker URL from it, so this process must send to the same database.
+        self.broker_db = int(os.getenv("JOBFLOW_TEST_REDIS_DB", "2"))
+        broker = celery_broker(self.redis.url(self.broker_db))
         broker.__enter__()
         self.addCleanup(broker.__exit__, None, None, None)
 
@@ -79,7 +83,7 @@ class RedisRestartTest(TransactionTestCase):
 
     def test_task_lost_while_broker_down_is_sent_again(self):
         """Broker alone on the Redis that goes down: the next step's task cannot be sent and is lost."""
-        worker = self.start_worker(JOBFLOW_TEST_BROKER_URL=self.redis.url(8))
+        worker = self.start_worker(JOBFLOW_TEST_BROKER_URL=self.redis.url(self.broker_db))
         workflow = build_workflow(
             {
                 "first": {"job": "Sleep", "inputs": {"seconds": 2}},

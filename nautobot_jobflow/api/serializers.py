@@ -228,7 +228,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError  # n
 from nautobot.apps.api import ContentTypeField  # noqa: E402
 from nautobot.extras.utils import ChangeLoggedModelsQuery  # noqa: E402
 
-from nautobot_jobflow.models import HookFiring, HookRule  # noqa: E402
+from nautobot_jobflow.models import HookFiring, HookRule, HookWindow  # noqa: E402
 
 
 class HookRuleSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
@@ -272,6 +272,15 @@ class HookRuleSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
             if name in concrete:
                 setattr(instance, name, value)
         return instance
+
+
+class HookWindowSerializer(ValidatedModelSerializer):
+    """A debounce or batch window of a rule (read-only; nested in firings at depth > 0)."""
+
+    class Meta:
+        model = HookWindow
+        fields = "__all__"
+        read_only_fields = [field.name for field in HookWindow._meta.concrete_fields if field.name != "id"]
 
 
 class HookFiringSerializer(ValidatedModelSerializer):
