@@ -28,6 +28,13 @@ class LaunchForbidden(PermissionDenied):
     """The user may not run a Job the launch would start; the message names the Job."""
 
 
+def refusal_text(problem):
+    """One line for a LaunchRefused/LaunchForbidden (or any ValidationError): ``field: message`` per field."""
+    if hasattr(problem, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problem.message_dict.items())
+    return " ".join(getattr(problem, "messages", None) or [str(problem)])
+
+
 @dataclass
 class LaunchOutcome:
     """What a launch started: a WorkflowRun or a JobResult (or a pending approval, when a policy applies)."""
