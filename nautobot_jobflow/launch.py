@@ -152,8 +152,12 @@ def resend_job_result(job_result, job_kwargs, job_queue):
 
 
 def _enqueue(job, user, job_kwargs, job_queue=None):
-    """The app's one call of ``JobResult.enqueue_job``."""
-    return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue)
+    """The app's one call of ``JobResult.enqueue_job``.
+
+    Without a queue, the Job's default queue, as enqueue_job would pick; passed in, so that a caller that loaded it
+    with the Job (the engine, once per advance) spares enqueue_job a query per launch.
+    """
+    return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue or job.default_job_queue)
 
 
 def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition):

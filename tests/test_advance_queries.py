@@ -15,8 +15,9 @@ from tests.fixtures_engine import build_workflow, start, step_runs
 # Per step, in the transaction's savepoint (SAVEPOINT and RELEASE are counted too):
 #   ours: lock the run (with its user and "is any policy enabled" in the same query), its step runs, the JobResults
 #         of running attempts, the finished attempt's UPDATE, the next step's Job, the next step run's one INSERT;
-#   Nautobot's: the Job form's Job lookup (validate_data), and enqueue_job's queue lookups, INSERT/UPDATE/SELECT.
-QUERIES_PER_STEP = 14
+#   Nautobot's: the Job form's Job lookup (validate_data), and enqueue_job's queue type lookup, INSERT/UPDATE/SELECT
+#   (the Job's default queue is loaded with the Job).
+QUERIES_PER_STEP = 13
 POLICY_TABLE = '"nautobot_jobflow_approvalpolicy"'
 
 

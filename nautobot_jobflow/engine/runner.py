@@ -53,6 +53,7 @@ def advance(run_id):
         state.start_ready_steps()
         state.finish_if_done()
         state.mark_awaiting_approval()
+        state.insert_new_step_runs()
         follow_ups = state.follow_ups
     for callback in follow_ups:
         callback()
@@ -109,9 +110,11 @@ class RunState:
         self.latest = {}
         for step_run in run.step_runs.order_by("step_name", "attempt"):
             self.latest[step_run.step_name] = step_run
-        # JobResults only of the attempts still running, with only the fields the engine reads.
+        # The JobResults of running attempts that have finished, with only the fields the engine reads. One still
+        # pending or started changes nothing here (a timeout loads it to cancel it): in a 100-way fan-out each
+        # completion reads the one or two finished JobResults, not the hundred still queued.
         running = [sr.job_result_id for sr in self.latest.values() if sr.status == S.RUNNING and sr.job_result_id]
-        job_results = JobResult.objects.filter(pk__in=running).only(
+        job_results = JobResult.objects.filter(pk__in=running, status__in=JobResultStatusChoices.READY_STATES).only(
             "pk", "status", "result", "traceback", "celery_kwargs", "cancel_type"
         )
         self.job_results = {job_result.pk: job_result for job_result in job_results} if running else {}
@@ -124,6 +127,7 @@ class RunState:
         self._runnable_checked = set()
         self._job_kwargs = {}
         self._policies = None
+        self._new_step_runs = []  # started steps, inserted together at the end of the advance
 
     # ---------------------------------------------------------------------------------------------- context
     def context(self):
@@ -165,16 +169,17 @@ class RunState:
     def _sync_running(self, name, step_run):
         spec = self.steps[name]
         if step_run.job_result_id:
-            job_result = self.job_results.get(step_run.job_result_id) or step_run.job_result
-            if job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
+            job_result = self.job_results.get(step_run.job_result_id)  # None: not finished
+            if job_result is None:
+                if self._timed_out(spec, step_run):
+                    self._cancel_job_result(step_run.job_result, reason="timeout")
+                    self._finish_attempt(
+                        step_run, S.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
+                    )
+            elif job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
                 self._finish_attempt(step_run, S.SUCCEEDED, result=job_result.result)
-            elif job_result.status in JobResultStatusChoices.READY_STATES:
+            else:
                 self._finish_attempt(step_run, S.FAILED, error=self._job_error(job_result))
-            elif self._timed_out(spec, step_run):
-                self._cancel_job_result(job_result, reason="timeout")
-                self._finish_attempt(
-                    step_run, S.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
-                )
         else:
             child = step_run.child_runs.order_by("-created").first()
             if child is not None and child.status in R.FINAL:
@@ -339,9 +344,10 @@ class RunState:
     def _launch_attempt(self, name, step_run):
         """Render the step's inputs and start its Job (or nested workflow); failures end the attempt cleanly.
 
-        ``step_run`` is a retry attempt already saved, or a new one not saved yet; a new one is written once, after
-        its JobResult exists (the task is sent only when this transaction commits). It is saved before the launch
-        only when something must point at it: an approval request (some policy is enabled) or a nested run.
+        ``step_run`` is a retry attempt already saved, or a new one not saved yet; a new one is written once, with
+        its JobResult, by ``insert_new_step_runs`` at the end of the advance (the task is sent only when the
+        transaction commits). It is saved before the launch only when something must point at it: an approval
+        request (some policy is enabled) or a nested run.
         """
         from nautobot_jobflow.launch import (
             LaunchForbidden,
@@ -398,7 +404,10 @@ class RunState:
                     step_run.save(update_fields=["status"])
                     return
                 step_run.job_result = outcome.job_result
-                _store(step_run, LAUNCH_FIELDS)
+                if step_run._state.adding:
+                    self._new_step_runs.append(step_run)
+                else:
+                    step_run.save(update_fields=LAUNCH_FIELDS)
             else:
                 from nautobot_jobflow.launch import start_child_run
 
@@ -412,6 +421,11 @@ class RunState:
             return
         if spec.get("timeout"):
             schedule_advance(self.run.pk, spec["timeout"] + 1)
+
+    def insert_new_step_runs(self):
+        """One INSERT for every step started in this advance (a 100-way fan-out writes one statement, not 100)."""
+        if self._new_step_runs:
+            WorkflowStepRun.objects.bulk_create(self._new_step_runs)
 
     def policies(self):
         """Enabled approval policies, loaded once per advance; no query when the run's lock query found none."""
@@ -433,7 +447,7 @@ class RunState:
 
     def _job(self, pk):
         if pk not in self._jobs:
-            self._jobs[pk] = Job.objects.get(pk=pk)
+            self._jobs[pk] = Job.objects.select_related("default_job_queue").get(pk=pk)
         return self._jobs[pk]
 
     def _queue(self, pk):
