@@ -29,6 +29,13 @@ class LaunchForbidden(PermissionDenied):
     """The user may not run a Job the launch would start; the message names the Job."""
 
 
+def refusal_text(problem):
+    """One line for a LaunchRefused/LaunchForbidden (or any ValidationError): ``field: message`` per field."""
+    if hasattr(problem, "error_dict"):
+        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problem.message_dict.items())
+    return " ".join(getattr(problem, "messages", None) or [str(problem)])
+
+
 @dataclass
 class LaunchOutcome:
     """What a launch started: a WorkflowRun or a JobResult (or a pending approval, when a policy applies)."""
@@ -147,9 +154,13 @@ def resend_job_result(job_result, job_kwargs, job_queue):
 
 
 def _enqueue(job, user, job_kwargs, job_queue=None):
-    """The app's one call of ``JobResult.enqueue_job`` for a new JobResult (already gated by launch())."""
+    """The app's one call of ``JobResult.enqueue_job`` for a new JobResult (already gated by launch()).
+
+    Without a queue, the Job's default queue, as enqueue_job would pick; passed in, so that a caller that loaded it
+    with the Job (the engine, once per advance) spares enqueue_job a query per launch.
+    """
     with jobflow_launch():
-        return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue)
+        return JobResult.enqueue_job(job, user, job_kwargs=job_kwargs, job_queue=job_queue or job.default_job_queue)
 
 
 def _launch_workflow(workflow, inputs, user, origin, dryrun, parent_step_run, rerun_of, definition):

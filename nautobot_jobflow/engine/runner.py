@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Exists
 from django.utils import timezone
 from nautobot.extras.choices import JobCancelTypeChoices, JobResultStatusChoices
 from nautobot.extras.models import Job, JobQueue, JobResult
@@ -23,20 +24,22 @@ from nautobot_jobflow.choices import (
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.engine.templates import TemplateProblem, evaluate_condition, render_mapping
-from nautobot_jobflow.models import WorkflowRun, WorkflowStepRun
+from nautobot_jobflow.models import ApprovalPolicy, WorkflowRun, WorkflowStepRun
 
 logger = logging.getLogger(__name__)
 
 S = StepRunStatusChoices
 R = WorkflowRunStatusChoices
 MAX_ERROR_CHARS = 4000
+# What starting an attempt writes on a step run that already exists (a retry); a new one is inserted whole.
+LAUNCH_FIELDS = ["started", "status", "rendered_inputs", "job_result"]
 
 
 def advance(run_id):
     """Sync running steps, start every step that is ready, finish the run when nothing is left. Returns the run."""
     follow_ups = []
     with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().filter(pk=run_id).first()
+        run = _locked_run(run_id)
         if run is None or run.status in R.FINAL:
             return run
         if run.status == R.AWAITING_APPROVAL and run.started is None:
@@ -50,10 +53,34 @@ def advance(run_id):
         state.start_ready_steps()
         state.finish_if_done()
         state.mark_awaiting_approval()
+        state.insert_new_step_runs()
         follow_ups = state.follow_ups
     for callback in follow_ups:
         callback()
     return run
+
+
+def _locked_run(run_id):
+    """The run, row-locked, with its user and whether any approval policy is enabled, in one query.
+
+    Only the run row is locked (``of=self``). The policy flag spares a step the policy query when no policy is
+    enabled (the common case); the user is needed by every step launch.
+    """
+    return (
+        WorkflowRun.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .annotate(has_enabled_policies=Exists(ApprovalPolicy.objects.filter(enabled=True)))
+        .filter(pk=run_id)
+        .first()
+    )
+
+
+def _store(step_run, fields):
+    """Save a step run: INSERT a new one with every field, else UPDATE only ``fields``."""
+    if step_run._state.adding:
+        step_run.save()
+    else:
+        step_run.save(update_fields=fields)
 
 
 def schedule_advance(run_id, countdown):
@@ -83,9 +110,11 @@ class RunState:
         self.latest = {}
         for step_run in run.step_runs.order_by("step_name", "attempt"):
             self.latest[step_run.step_name] = step_run
-        # JobResults only of the attempts still running, with only the fields the engine reads.
+        # The JobResults of running attempts that have finished, with only the fields the engine reads. One still
+        # pending or started changes nothing here (a timeout loads it to cancel it): in a 100-way fan-out each
+        # completion reads the one or two finished JobResults, not the hundred still queued.
         running = [sr.job_result_id for sr in self.latest.values() if sr.status == S.RUNNING and sr.job_result_id]
-        job_results = JobResult.objects.filter(pk__in=running).only(
+        job_results = JobResult.objects.filter(pk__in=running, status__in=JobResultStatusChoices.READY_STATES).only(
             "pk", "status", "result", "traceback", "celery_kwargs", "cancel_type"
         )
         self.job_results = {job_result.pk: job_result for job_result in job_results} if running else {}
@@ -98,6 +127,7 @@ class RunState:
         self._runnable_checked = set()
         self._job_kwargs = {}
         self._policies = None
+        self._new_step_runs = []  # started steps, inserted together at the end of the advance
 
     # ---------------------------------------------------------------------------------------------- context
     def context(self):
@@ -139,16 +169,17 @@ class RunState:
     def _sync_running(self, name, step_run):
         spec = self.steps[name]
         if step_run.job_result_id:
-            job_result = self.job_results.get(step_run.job_result_id) or step_run.job_result
-            if job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
+            job_result = self.job_results.get(step_run.job_result_id)  # None: not finished
+            if job_result is None:
+                if self._timed_out(spec, step_run):
+                    self._cancel_job_result(step_run.job_result, reason="timeout")
+                    self._finish_attempt(
+                        step_run, S.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
+                    )
+            elif job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
                 self._finish_attempt(step_run, S.SUCCEEDED, result=job_result.result)
-            elif job_result.status in JobResultStatusChoices.READY_STATES:
+            else:
                 self._finish_attempt(step_run, S.FAILED, error=self._job_error(job_result))
-            elif self._timed_out(spec, step_run):
-                self._cancel_job_result(job_result, reason="timeout")
-                self._finish_attempt(
-                    step_run, S.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
-                )
         else:
             child = step_run.child_runs.order_by("-created").first()
             if child is not None and child.status in R.FINAL:
@@ -211,7 +242,8 @@ class RunState:
         step_run.result = result
         step_run.error = _truncate(error)
         step_run.finished = self.now
-        step_run.save(update_fields=["status", "result", "error", "finished"])
+        # started and rendered_inputs too: an attempt that ends before its launch has not stored them yet
+        _store(step_run, ["status", "result", "error", "finished", "started", "rendered_inputs"])
 
     def _maybe_retry(self, name, step_run):
         spec = self.steps[name]
@@ -274,7 +306,7 @@ class RunState:
                 dead = [edge["source"] for edge, state in zip(edges, states, strict=True) if state == "dead"]
                 self._record_step(name, S.SKIPPED, error=f"Skipped: the edge(s) from {', '.join(dead)} did not fire.")
 
-    def _record_step(self, name, status, error="", result=None):
+    def _record_step(self, name, status, error="", result=None, **fields):
         step_run = WorkflowStepRun.objects.create(
             run=self.run,
             step_name=name,
@@ -284,6 +316,7 @@ class RunState:
             result=result,
             started=self.now,
             finished=self.now,
+            **fields,
         )
         self.latest[name] = step_run
         # A step that ends without running may make its own children ready in this same pass.
@@ -292,12 +325,12 @@ class RunState:
     def _start_step(self, name):
         reused = self._reusable_result(name)
         if reused is not None:
-            step_run = self._record_step(name, S.SUCCEEDED, result=reused.result)
-            step_run.reused_from = reused
-            step_run.rendered_inputs = reused.rendered_inputs
-            step_run.save(update_fields=["reused_from", "rendered_inputs"])
+            self._record_step(
+                name, S.SUCCEEDED, result=reused.result, reused_from=reused, rendered_inputs=reused.rendered_inputs
+            )
             return
-        step_run = WorkflowStepRun.objects.create(run=self.run, step_name=name, attempt=1, status=S.PENDING)
+        # Not saved yet: _launch_attempt inserts it once, with its JobResult, instead of insert + two updates.
+        step_run = WorkflowStepRun(run=self.run, step_name=name, attempt=1, status=S.PENDING)
         self.latest[name] = step_run
         self._launch_attempt(name, step_run)
 
@@ -309,13 +342,20 @@ class RunState:
         return WorkflowStepRun.objects.filter(pk=keep[name]).first()
 
     def _launch_attempt(self, name, step_run):
-        """Render the step's inputs and start its Job (or nested workflow); failures end the attempt cleanly."""
+        """Render the step's inputs and start its Job (or nested workflow); failures end the attempt cleanly.
+
+        ``step_run`` is a retry attempt already saved, or a new one not saved yet; a new one is written once, with
+        its JobResult, by ``insert_new_step_runs`` at the end of the advance (the task is sent only when the
+        transaction commits). It is saved before the launch only when something must point at it: an approval
+        request (some policy is enabled) or a nested run.
+        """
         from nautobot_jobflow.launch import (
             LaunchForbidden,
             LaunchRefused,
             check_job_runnable,
             launch_job_kwargs,
             prepare_job_kwargs,
+            refusal_text,
         )
 
         spec = self.steps[name]
@@ -324,11 +364,9 @@ class RunState:
         try:
             rendered = render_mapping(spec["input_templates"], self.context())
         except TemplateProblem as problem:
-            step_run.save(update_fields=["started", "status"])
             self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': {problem}")
             return
         step_run.rendered_inputs = rendered
-        step_run.save(update_fields=["started", "status", "rendered_inputs"])
         try:
             if spec["job"]:
                 job = self._job(spec["job"])
@@ -349,6 +387,8 @@ class RunState:
                     self._job_kwargs[cache_key] = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
                 job_kwargs = copy.deepcopy(self._job_kwargs[cache_key])
                 job_queue = self._queue(spec.get("job_queue"))
+                if self.policies():  # a policy may hold the step: its launch request points at the step run
+                    _store(step_run, LAUNCH_FIELDS)
                 outcome = launch_job_kwargs(
                     job,
                     job_kwargs,
@@ -364,26 +404,35 @@ class RunState:
                     step_run.save(update_fields=["status"])
                     return
                 step_run.job_result = outcome.job_result
-                step_run.save(update_fields=["job_result"])
+                if step_run._state.adding:
+                    self._new_step_runs.append(step_run)
+                else:
+                    step_run.save(update_fields=LAUNCH_FIELDS)
             else:
                 from nautobot_jobflow.launch import start_child_run
 
+                _store(step_run, LAUNCH_FIELDS)  # the nested run points at it
                 start_child_run(spec, rendered, self.run, step_run)
         except Job.DoesNotExist:
             self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': its Job no longer exists.")
             return
         except (LaunchRefused, LaunchForbidden) as problem:
-            self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': {_message(problem)}")
+            self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': {refusal_text(problem)}")
             return
         if spec.get("timeout"):
             schedule_advance(self.run.pk, spec["timeout"] + 1)
 
+    def insert_new_step_runs(self):
+        """One INSERT for every step started in this advance (a 100-way fan-out writes one statement, not 100)."""
+        if self._new_step_runs:
+            WorkflowStepRun.objects.bulk_create(self._new_step_runs)
+
     def policies(self):
-        """Enabled approval policies, loaded once per advance."""
+        """Enabled approval policies, loaded once per advance; no query when the run's lock query found none."""
         if self._policies is None:
             from nautobot_jobflow.approvals.matching import enabled_policies
 
-            self._policies = enabled_policies()
+            self._policies = enabled_policies() if getattr(self.run, "has_enabled_policies", True) else []
         return self._policies
 
     def mark_awaiting_approval(self):
@@ -398,7 +447,7 @@ class RunState:
 
     def _job(self, pk):
         if pk not in self._jobs:
-            self._jobs[pk] = Job.objects.get(pk=pk)
+            self._jobs[pk] = Job.objects.select_related("default_job_queue").get(pk=pk)
         return self._jobs[pk]
 
     def _queue(self, pk):
@@ -459,11 +508,3 @@ def _run_results(run):
         for step_run in run.step_runs.order_by("step_name", "attempt")
         if step_run.is_final
     }
-
-
-def _message(problem):
-    if hasattr(problem, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problem.message_dict.items())
-    if hasattr(problem, "messages"):
-        return " ".join(problem.messages)
-    return str(problem)

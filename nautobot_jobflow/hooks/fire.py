@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from nautobot.extras.models import Job
 
 from nautobot_jobflow.choices import HookFiringStatusChoices, LaunchOriginChoices
-from nautobot_jobflow.engine.runner import _message as _messages  # the engine's one-line launch error text
 from nautobot_jobflow.engine.templates import TemplateProblem, render_mapping
+from nautobot_jobflow.launch import refusal_text as _messages  # one-line launch error text
 from nautobot_jobflow.models import HookFiring, Workflow
 
 logger = logging.getLogger(__name__)

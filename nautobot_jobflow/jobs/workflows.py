@@ -45,14 +45,14 @@ class RunWorkflow(Job):
 
     def run(self, workflow, inputs=None, dry_run=False):
         """Launch the workflow; fail with a clear message when the launch is refused."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch, refusal_text
 
         origin = self._origin()
         self.logger.info("Launching workflow '%s' as %s (origin: %s).", workflow, self.user, origin)
         try:
             outcome = launch(workflow, inputs or {}, self.user, origin, dryrun=dry_run)
         except (LaunchRefused, LaunchForbidden) as problem:
-            text = "; ".join(getattr(problem, "messages", None) or [str(problem)])
+            text = refusal_text(problem)  # names the field: "inputs: count: 'x' is not of type 'integer'"
             self.logger.error("Workflow '%s' was not started: %s", workflow, text)
             raise RuntimeError(f"Workflow '{workflow}' was not started: {text}") from None
         run = outcome.run
