@@ -259,10 +259,6 @@ class LaunchRequestViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, R
         comments = body.validated_data["comments"]
         try:
             if action_name == "cancel":
-                if launch_request.user_id != request.user.pk and not request.user.has_perm(
-                    "nautobot_jobflow.change_launchrequest", launch_request
-                ):
-                    raise ApprovalRefused("Only the requester (or a user who may change the request) may cancel it.")
                 launch_request = cancel_request(launch_request, request.user, comments)
             else:
                 launch_request = decide(launch_request, request.user, action_name, comments)

@@ -166,6 +166,8 @@ def decide(request, user, action, comments=""):
 
 def cancel_request(request, user, reason=""):
     """Withdraw a pending request (the requester, or anyone allowed to change it)."""
+    if request.user_id != user.pk and not user.has_perm("nautobot_jobflow.change_launchrequest", request):
+        raise ApprovalRefused("Only the requester (or a user who may change the request) may cancel it.")
     approval_workflow = request.approval_workflow
     if not request.is_pending or approval_workflow is None or not approval_workflow.is_active:
         raise ApprovalRefused(f"This request is already {request.get_status_display().lower()}.")

@@ -202,10 +202,6 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
         comments = form.cleaned_data["comments"] if form.is_valid() else ""
         try:
             if action_name == "cancel":
-                if launch_request.user_id != request.user.pk and not request.user.has_perm(
-                    "nautobot_jobflow.change_launchrequest", launch_request
-                ):
-                    raise ApprovalRefused("Only the requester (or a user who may change the request) may cancel it.")
                 cancel_request(launch_request, request.user, comments)
             else:
                 decide(launch_request, request.user, action_name, comments)
