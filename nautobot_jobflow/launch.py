@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from nautobot.extras.jobs import BaseJob
 from nautobot.extras.models import Job, JobResult
 
 from nautobot_jobflow.approvals.core_guard import jobflow_launch
@@ -66,7 +67,7 @@ def prepare_job_kwargs(job, data, field_prefix=""):
     if not isinstance(data, dict):
         raise LaunchRefused({"inputs": f"{field_prefix}inputs must be a JSON object."})
     try:
-        cleaned = job_class.validate_data(data)
+        cleaned = validate_job_data(job_class, data)
         cleaned = job_class.prepare_job_kwargs(cleaned)
     except ValidationError as error:
         if hasattr(error, "error_dict"):
@@ -80,6 +81,28 @@ def prepare_job_kwargs(job, data, field_prefix=""):
     except Exception as error:
         raise LaunchRefused({"inputs": f"{field_prefix}{type(error).__name__}: {error}"}) from None
     return job_class.serialize_data(cleaned)
+
+
+def validate_job_data(job_class, data):
+    """``job_class.validate_data(data)``: the Job's own form decides, with the same errors.
+
+    Nautobot's ``as_form`` also looks the Job up in the database, only to set the dry-run checkbox's display
+    default, which a bound form ignores; a Job that keeps Nautobot's ``validate_data`` and ``as_form`` is validated
+    by its form class directly, without that query (a step launch in a workflow pays it on every step). A Job that
+    overrides either is validated through its own override.
+    """
+    if job_class.validate_data.__func__ is not BaseJob.validate_data.__func__ or (
+        job_class.as_form.__func__ is not BaseJob.as_form.__func__
+    ):
+        return job_class.validate_data(data)
+    known = job_class._get_vars()
+    for name in data:
+        if name not in known:
+            raise ValidationError({name: "Job data contained an unknown property"})
+    form = job_class.as_form_class()(data=job_class.deserialize_data(data))
+    if not form.is_valid():
+        raise ValidationError(form.errors)
+    return form.cleaned_data
 
 
 def launch(target, inputs, user, origin, dryrun=False, *, parent_step_run=None, rerun_of=None, definition=None):

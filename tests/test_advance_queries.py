@@ -7,7 +7,7 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import JobResult
 
 from nautobot_jobflow.choices import StepRunStatusChoices, WorkflowRunStatusChoices
-from nautobot_jobflow.engine.runner import advance
+from nautobot_jobflow.engine.runner import advance, advance_after_job_result
 from nautobot_jobflow.hooks.registry import REGISTRY
 from tests.fixtures import create_superuser, refresh_jobs
 from tests.fixtures_approvals import make_definition, make_group, make_policy
@@ -16,9 +16,9 @@ from tests.fixtures_engine import build_workflow, start, step_runs
 # Per step, in the transaction's savepoint (SAVEPOINT and RELEASE are counted too):
 #   ours: lock the run (with its user and "is any policy enabled" in the same query), its step runs, the JobResults
 #         of running attempts, the finished attempt's UPDATE, the next step's Job, the next step run's one INSERT;
-#   Nautobot's: the Job form's Job lookup (validate_data), and enqueue_job's queue type lookup, INSERT/UPDATE/SELECT
-#   (the Job's default queue is loaded with the Job).
-QUERIES_PER_STEP = 13
+#   Nautobot's: enqueue_job's queue type lookup, INSERT/UPDATE/SELECT (the Job's default queue is loaded with the
+#   Job; the inputs are validated by the Job's form class without as_form's Job lookup, see launch.validate_job_data).
+QUERIES_PER_STEP = 12
 POLICY_TABLE = '"nautobot_jobflow_approvalpolicy"'
 
 
@@ -59,6 +59,31 @@ class AdvanceQueryCountTest(TestCase):
         # The same count for the next step: nothing grows with the steps already done.
         self.finish("b")
         self.assertEqual(len(self.advance_counting()), QUERIES_PER_STEP)
+
+    def test_from_the_job_results_save(self):
+        """The worker's path: post_save hands over the saved JobResult; the lock query finds its run, no read of it."""
+        job_result = JobResult.objects.get(pk=step_runs(self.run)["a"].job_result_id)
+        job_result.status = JobResultStatusChoices.STATUS_SUCCESS
+        job_result.result = {"answer": 42}
+        JobResult.objects.filter(pk=job_result.pk).update(status=job_result.status, result=job_result.result)
+        with CaptureQueriesContext(connection) as captured:
+            run = advance_after_job_result(job_result)
+        queries = [query["sql"] for query in captured.captured_queries]
+        self.assertEqual(run.pk, self.run.pk)
+        # advance()'s count less the JobResult read; the post_save receiver itself no longer queries.
+        self.assertEqual(len(queries), QUERIES_PER_STEP - 1, "\n".join(queries))
+        mentions = [sql for sql in queries if str(job_result.pk) in sql]
+        self.assertEqual(len(mentions), 1, "only the lock query names the finished JobResult")
+        self.assertIn("FOR UPDATE", mentions[0])
+        latest = step_runs(self.run)
+        self.assertEqual(latest["a"].status, StepRunStatusChoices.SUCCEEDED)
+        self.assertEqual(latest["a"].result, {"answer": 42})
+        self.assertEqual(latest["b"].status, StepRunStatusChoices.RUNNING)
+        # Saved again (a second final save, or a JobResult of no step): the lock query finds no running step.
+        with CaptureQueriesContext(connection) as captured:
+            self.assertIsNone(advance_after_job_result(job_result))
+        self.assertEqual(len(captured.captured_queries), 3, "savepoint, the lock query, release")
+        self.assertEqual(step_runs(self.run)["b"].attempt, 1)
 
     def test_no_policy_query_when_no_policy_is_enabled(self):
         self.finish("a")

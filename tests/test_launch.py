@@ -1,12 +1,13 @@
 """The launch service refuses what it must: permissions on every Job a workflow would start, inputs, state."""
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from nautobot.apps.testing import TestCase
 from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission
 
 from nautobot_jobflow.choices import LaunchOriginChoices
-from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch, validate_job_data
 from nautobot_jobflow.models import WorkflowRun
 from tests.fixtures import get_test_job, refresh_jobs
 from tests.fixtures_engine import build_workflow
@@ -124,3 +125,81 @@ class LaunchInputTest(TestCase):
         with self.assertRaises(LaunchRefused) as refused:
             launch(get_test_job("Noop"), {}, self.user, LaunchOriginChoices.API, dryrun=True)
         self.assertIn("dry run", refused.exception.message_dict["dryrun"][0])
+
+
+class ValidateJobDataTest(TestCase):
+    """launch.validate_job_data decides exactly as the Job's validate_data, without its Job lookup."""
+
+    @classmethod
+    def setUpTestData(cls):
+        refresh_jobs()
+
+    def outcome(self, validate, data):
+        try:
+            return "valid", validate(data)
+        except ValidationError as error:
+            return "invalid", error.message_dict if hasattr(error, "error_dict") else error.messages
+
+    def assert_same(self, job_class, data):
+        ours = self.outcome(lambda data: validate_job_data(job_class, data), data)
+        nautobot = self.outcome(job_class.validate_data, data)
+        self.assertEqual(ours, nautobot, f"{job_class.__name__} {data!r}")
+        return ours[0]
+
+    def test_same_answers_as_nautobot(self):
+        from nautobot.dcim.models import Location
+
+        from nautobot_jobflow.models import Workflow
+
+        location = Location.objects.first()
+        workflow = build_workflow({"a": "Noop"})
+        cases = [
+            ("Echo", {}, "valid"),
+            ("Echo", {"message": "hi", "number": "7"}, "valid"),
+            ("Echo", {"number": "many"}, "invalid"),
+            ("Echo", {"colour": "red"}, "invalid"),
+            ("Flaky", {"failures": 2}, "invalid"),  # key is required
+            ("DryRunAware", {"dryrun": True, "note": "x"}, "valid"),
+            ("CollectObjects", {"objects": {"a": [1, 2]}}, "valid"),
+            ("CollectObjects", {"objects": "{not json"}, "invalid"),
+            ("RunWorkflow", {"workflow": str(workflow.pk), "inputs": {}}, "valid"),
+            ("RunWorkflow", {"workflow": "not-a-uuid"}, "invalid"),
+            ("RunWorkflow", {}, "invalid"),
+        ]
+        if location is not None:
+            cases.append(("InterfaceUtilizationReport", {"location": str(location.pk)}, "valid"))
+        for class_name, data, expected in cases:
+            with self.subTest(job=class_name, data=data):
+                job = Job.objects.get(job_class_name=class_name)
+                self.assertEqual(self.assert_same(job.job_class, data), expected)
+        self.assertTrue(Workflow.objects.filter(pk=workflow.pk).exists())
+
+    def test_no_job_lookup(self):
+        job_class = get_test_job("Echo").job_class
+        with self.assertNumQueries(1):  # Nautobot's as_form looks the Job up
+            job_class.validate_data({"message": "hi"})
+        with self.assertNumQueries(0):
+            self.assertEqual(validate_job_data(job_class, {"message": "hi"})["message"], "hi")
+
+    def test_a_job_overriding_validation_keeps_its_override(self):
+        base = get_test_job("Echo").job_class
+
+        class Strict(base):
+            @classmethod
+            def validate_data(cls, data, files=None):
+                raise ValidationError({"message": "always refused"})
+
+        class CustomForm(base):
+            @classmethod
+            def as_form(cls, data=None, files=None, initial=None, approval_view=False):
+                form = super().as_form(data=data, files=files, initial=initial, approval_view=approval_view)
+                form.fields["message"].required = True
+                return form
+
+        with self.assertRaises(ValidationError) as refused:
+            validate_job_data(Strict, {"message": "hi"})
+        self.assertEqual(refused.exception.message_dict, {"message": ["always refused"]})
+        with self.assertRaises(ValidationError) as refused:
+            validate_job_data(CustomForm, {})
+        self.assertIn("message", refused.exception.message_dict)
+        self.assertEqual(validate_job_data(base, {})["message"], "")

@@ -1,9 +1,11 @@
 """How the engine learns that a step's Job finished: the JobResult's own save, in the worker that ran it.
 
-Nautobot's worker saves the JobResult when the Job ends (SUCCESS, FAILURE, REVOKED). A post_save receiver looks up
-(one indexed query, only for final states) whether that JobResult belongs to a workflow step and, after the
-transaction commits, advances that run in the same process. If this is ever missed (worker killed between the
-save and the advance), the reconciler advances the run later.
+Nautobot's worker saves the JobResult when the Job ends (SUCCESS, FAILURE, REVOKED). A post_save receiver, for final
+states only and without a query of its own, asks for ``advance_after_job_result`` once the transaction commits: its
+lock query finds the run whose step is still running with that JobResult (none for a JobResult of no workflow
+step, or for a second save of the same finished one) and advances it in the same process, with the JobResult as
+saved (not read again). If this is ever missed (worker killed between the save and the advance), the reconciler
+advances the run later.
 """
 
 import logging
@@ -18,29 +20,29 @@ logger = logging.getLogger(__name__)
 
 def on_job_result_saved(sender, instance, **kwargs):
     """post_save receiver for JobResult."""
-    if instance.status not in JobResultStatusChoices.READY_STATES:
-        return
-    from nautobot_jobflow.choices import StepRunStatusChoices
-    from nautobot_jobflow.models import WorkflowStepRun
+    if instance.status in JobResultStatusChoices.READY_STATES:
+        transaction.on_commit(lambda: _safely(_advance_after, instance))
 
-    # Only while the step is still marked running: a second save of the same finished JobResult is a no-op.
-    run_id = (
-        WorkflowStepRun.objects.filter(job_result_id=instance.pk, status=StepRunStatusChoices.RUNNING)
-        .values_list("run_id", flat=True)
-        .first()
-    )
-    if run_id is not None:
-        transaction.on_commit(lambda: advance_safely(run_id))
+
+def _advance_after(job_result):
+    from nautobot_jobflow.engine.runner import advance_after_job_result
+
+    advance_after_job_result(job_result)
 
 
 def advance_safely(run_id):
-    """advance() that logs instead of raising: the JobResult's save must never fail because of us."""
+    """advance() that logs instead of raising (Celery tasks, the reconciler's follow-ups)."""
     from nautobot_jobflow.engine.runner import advance
 
+    _safely(advance, run_id)
+
+
+def _safely(function, argument):
+    """The JobResult's save must never fail because of us: log, and let the reconciler retry."""
     try:
-        advance(run_id)
+        function(argument)
     except Exception:
-        logger.exception("Could not advance workflow run %s; the reconciler will retry", run_id)
+        logger.exception("Could not advance the workflow run of %s; the reconciler will retry", argument)
 
 
 def connect():

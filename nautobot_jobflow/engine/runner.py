@@ -5,24 +5,23 @@ two parents of a fan-in step at the same moment are serialised: the second sees 
 does nothing. A unique constraint on (run, step, attempt) backs this up at the database level.
 """
 
-import copy
-import json
 import logging
 from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Exists
 from django.utils import timezone
-from nautobot.extras.choices import JobCancelTypeChoices, JobResultStatusChoices
-from nautobot.extras.models import Job, JobQueue, JobResult
+from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.models import Job, JobResult
 
 from nautobot_jobflow.choices import (
     EdgeTriggerChoices,
     JoinModeChoices,
-    LaunchOriginChoices,
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
+from nautobot_jobflow.engine.outcomes import child_run_results, job_error, truncate
+from nautobot_jobflow.engine.step_launch import StepLauncher, StepSkipped
 from nautobot_jobflow.engine.templates import TemplateProblem, evaluate_condition, render_mapping
 from nautobot_jobflow.models import ApprovalPolicy, WorkflowRun, WorkflowStepRun
 
@@ -30,16 +29,33 @@ logger = logging.getLogger(__name__)
 
 S = StepRunStatusChoices
 R = WorkflowRunStatusChoices
-MAX_ERROR_CHARS = 4000
 # What starting an attempt writes on a step run that already exists (a retry); a new one is inserted whole.
 LAUNCH_FIELDS = ["started", "status", "rendered_inputs", "job_result"]
 
 
-def advance(run_id):
-    """Sync running steps, start every step that is ready, finish the run when nothing is left. Returns the run."""
+def advance(run_id, finished_job_result=None):
+    """Sync running steps, start every step that is ready, finish the run when nothing is left. Returns the run.
+
+    ``finished_job_result``: a step's JobResult the caller already holds in its final state (spares reading it).
+    """
+    return _advance(lambda: _locked_run(pk=run_id), finished_job_result)
+
+
+def advance_after_job_result(job_result):
+    """A JobResult reached a final state: advance the run of the step it belongs to, if that step still runs.
+
+    Finding the run is part of the lock query, so a JobResult of no workflow step costs that one query and nothing
+    else, and a step's costs no query more than advance() itself. Returns the run, or None.
+    """
+    return _advance(
+        lambda: _locked_run(step_runs__job_result_id=job_result.pk, step_runs__status=S.RUNNING), job_result
+    )
+
+
+def _advance(lock, finished_job_result):
     follow_ups = []
     with transaction.atomic():
-        run = _locked_run(run_id)
+        run = lock()
         if run is None or run.status in R.FINAL:
             return run
         if run.status == R.AWAITING_APPROVAL and run.started is None:
@@ -48,7 +64,7 @@ def advance(run_id):
             run.status = R.RUNNING
             run.started = timezone.now()
             run.save(update_fields=["status", "started"])
-        state = RunState(run)
+        state = RunState(run, finished_job_result)
         state.sync()
         state.start_ready_steps()
         state.finish_if_done()
@@ -60,7 +76,7 @@ def advance(run_id):
     return run
 
 
-def _locked_run(run_id):
+def _locked_run(**lookup):
     """The run, row-locked, with its user and whether any approval policy is enabled, in one query.
 
     Only the run row is locked (``of=self``). The policy flag spares a step the policy query when no policy is
@@ -70,7 +86,7 @@ def _locked_run(run_id):
         WorkflowRun.objects.select_for_update(of=("self",))
         .select_related("user")
         .annotate(has_enabled_policies=Exists(ApprovalPolicy.objects.filter(enabled=True)))
-        .filter(pk=run_id)
+        .filter(**lookup)
         .first()
     )
 
@@ -90,15 +106,10 @@ def schedule_advance(run_id, countdown):
     transaction.on_commit(lambda: advance_run_task.apply_async(args=[str(run_id)], countdown=max(0, countdown)))
 
 
-def _truncate(text):
-    text = str(text or "")
-    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 20] + "\n… (truncated)"
-
-
 class RunState:
     """The run's snapshot and its step runs, loaded once per advance() under the run's row lock."""
 
-    def __init__(self, run):
+    def __init__(self, run, finished_job_result=None):
         self.run = run
         self.definition = run.definition
         self.steps = self.definition["steps"]
@@ -113,20 +124,19 @@ class RunState:
         # The JobResults of running attempts that have finished, with only the fields the engine reads. One still
         # pending or started changes nothing here (a timeout loads it to cancel it): in a 100-way fan-out each
         # completion reads the one or two finished JobResults, not the hundred still queued.
-        running = [sr.job_result_id for sr in self.latest.values() if sr.status == S.RUNNING and sr.job_result_id]
-        job_results = JobResult.objects.filter(pk__in=running, status__in=JobResultStatusChoices.READY_STATES).only(
-            "pk", "status", "result", "traceback", "celery_kwargs", "cancel_type"
-        )
-        self.job_results = {job_result.pk: job_result for job_result in job_results} if running else {}
+        running = {sr.job_result_id for sr in self.latest.values() if sr.status == S.RUNNING and sr.job_result_id}
+        self.job_results = {}
+        if finished_job_result is not None and finished_job_result.pk in running:
+            self.job_results[finished_job_result.pk] = finished_job_result
+            running.discard(finished_job_result.pk)
+        if running:
+            job_results = JobResult.objects.filter(pk__in=running, status__in=JobResultStatusChoices.READY_STATES).only(
+                "pk", "status", "result", "traceback", "celery_kwargs", "cancel_type"
+            )
+            self.job_results.update((job_result.pk, job_result) for job_result in job_results)
         self.now = timezone.now()
         self.follow_ups = []
-        # Per-advance caches: a fan-out of 100 steps of one Job looks the Job up, checks it and validates equal
-        # inputs once, not 100 times.
-        self._jobs = {}
-        self._queues = {}
-        self._runnable_checked = set()
-        self._job_kwargs = {}
-        self._policies = None
+        self.launcher = StepLauncher(run)
         self._new_step_runs = []  # started steps, inserted together at the end of the advance
 
     # ---------------------------------------------------------------------------------------------- context
@@ -179,12 +189,12 @@ class RunState:
             elif job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
                 self._finish_attempt(step_run, S.SUCCEEDED, result=job_result.result)
             else:
-                self._finish_attempt(step_run, S.FAILED, error=self._job_error(job_result))
+                self._finish_attempt(step_run, S.FAILED, error=job_error(job_result))
         else:
             child = step_run.child_runs.order_by("-created").first()
             if child is not None and child.status in R.FINAL:
                 status = {R.SUCCEEDED: S.SUCCEEDED, R.CANCELED: S.CANCELED}.get(child.status, S.FAILED)
-                self._finish_attempt(step_run, status, result=_run_results(child), error=child.error)
+                self._finish_attempt(step_run, status, result=child_run_results(child), error=child.error)
             elif self._timed_out(spec, step_run):
                 if child is not None:
                     from nautobot_jobflow.engine.control import cancel_run
@@ -203,27 +213,6 @@ class RunState:
             and step_run.started + timedelta(seconds=spec["timeout"]) <= self.now
         )
 
-    @staticmethod
-    def _job_error(job_result):
-        if job_result.status == JobResultStatusChoices.STATUS_REVOKED:
-            if job_result.cancel_type == JobCancelTypeChoices.TYPE_REAPED:
-                return (
-                    f"Job result {job_result.pk} was reaped: no worker was running it any more "
-                    "(its worker died or lost its connections before it finished)."
-                )
-            return f"Job result {job_result.pk} was canceled."
-        traceback = (job_result.traceback or "").strip()
-        if traceback:
-            return _truncate(f"Job failed: {traceback.splitlines()[-1]}")
-        # An error outside the Job's code (e.g. the worker lost its database connection) leaves no traceback, only
-        # Celery's exception info in the result.
-        result = job_result.result if isinstance(job_result.result, dict) else {}
-        if result.get("exc_type"):
-            message = result.get("exc_message") or ""
-            message = " ".join(map(str, message)) if isinstance(message, (list, tuple)) else str(message)
-            return _truncate(f"Job failed outside its code: {result['exc_type']}: {message}")
-        return "Job failed: the Job failed without a traceback."
-
     def _cancel_job_result(self, job_result, reason):
         from nautobot.extras.jobs_cancel import CancelFactory
 
@@ -240,7 +229,7 @@ class RunState:
     def _finish_attempt(self, step_run, status, result=None, error=""):
         step_run.status = status
         step_run.result = result
-        step_run.error = _truncate(error)
+        step_run.error = truncate(error)
         step_run.finished = self.now
         # started and rendered_inputs too: an attempt that ends before its launch has not stored them yet
         _store(step_run, ["status", "result", "error", "finished", "started", "rendered_inputs"])
@@ -312,7 +301,7 @@ class RunState:
             step_name=name,
             attempt=1,
             status=status,
-            error=_truncate(error),
+            error=truncate(error),
             result=result,
             started=self.now,
             finished=self.now,
@@ -349,14 +338,7 @@ class RunState:
         transaction commits). It is saved before the launch only when something must point at it: an approval
         request (some policy is enabled) or a nested run.
         """
-        from nautobot_jobflow.launch import (
-            LaunchForbidden,
-            LaunchRefused,
-            check_job_runnable,
-            launch_job_kwargs,
-            prepare_job_kwargs,
-            refusal_text,
-        )
+        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, refusal_text, start_child_run
 
         spec = self.steps[name]
         step_run.started = self.now
@@ -369,36 +351,10 @@ class RunState:
         step_run.rendered_inputs = rendered
         try:
             if spec["job"]:
-                job = self._job(spec["job"])
-                if self.run.dryrun:
-                    if not job.supports_dryrun:
-                        self._finish_attempt(
-                            step_run,
-                            S.SKIPPED,
-                            error=f"Skipped in this dry run: Job '{job}' does not support dry run.",
-                        )
-                        return
-                    rendered = {**rendered, "dryrun": True}
-                if job.pk not in self._runnable_checked:
-                    check_job_runnable(job, self.run.user)
-                    self._runnable_checked.add(job.pk)
-                cache_key = (job.pk, json.dumps(rendered, sort_keys=True, default=str))
-                if cache_key not in self._job_kwargs:
-                    self._job_kwargs[cache_key] = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
-                job_kwargs = copy.deepcopy(self._job_kwargs[cache_key])
-                job_queue = self._queue(spec.get("job_queue"))
-                if self.policies():  # a policy may hold the step: its launch request points at the step run
+                job, job_kwargs = self.launcher.job_kwargs(name, spec["job"], rendered)
+                if self.launcher.policies():  # a policy may hold the step: its launch request points at the step run
                     _store(step_run, LAUNCH_FIELDS)
-                outcome = launch_job_kwargs(
-                    job,
-                    job_kwargs,
-                    self.run.user,
-                    LaunchOriginChoices.WORKFLOW,
-                    self.run.dryrun,
-                    job_queue=job_queue,
-                    step_run=step_run,
-                    policies=self.policies(),
-                )
+                outcome = self.launcher.start(job, job_kwargs, spec.get("job_queue"), step_run)
                 if outcome.approval_required:
                     step_run.status = S.AWAITING_APPROVAL
                     step_run.save(update_fields=["status"])
@@ -409,10 +365,11 @@ class RunState:
                 else:
                     step_run.save(update_fields=LAUNCH_FIELDS)
             else:
-                from nautobot_jobflow.launch import start_child_run
-
                 _store(step_run, LAUNCH_FIELDS)  # the nested run points at it
                 start_child_run(spec, rendered, self.run, step_run)
+        except StepSkipped as skipped:
+            self._finish_attempt(step_run, S.SKIPPED, error=str(skipped))
+            return
         except Job.DoesNotExist:
             self._finish_attempt(step_run, S.FAILED, error=f"Step '{name}': its Job no longer exists.")
             return
@@ -427,14 +384,6 @@ class RunState:
         if self._new_step_runs:
             WorkflowStepRun.objects.bulk_create(self._new_step_runs)
 
-    def policies(self):
-        """Enabled approval policies, loaded once per advance; no query when the run's lock query found none."""
-        if self._policies is None:
-            from nautobot_jobflow.approvals.matching import enabled_policies
-
-            self._policies = enabled_policies() if getattr(self.run, "has_enabled_policies", True) else []
-        return self._policies
-
     def mark_awaiting_approval(self):
         """A running run with a step held for approval shows 'awaiting approval' until that step is decided."""
         if self.run.status in R.FINAL:
@@ -444,18 +393,6 @@ class RunState:
         if self.run.status != status:
             self.run.status = status
             self.run.save(update_fields=["status"])
-
-    def _job(self, pk):
-        if pk not in self._jobs:
-            self._jobs[pk] = Job.objects.select_related("default_job_queue").get(pk=pk)
-        return self._jobs[pk]
-
-    def _queue(self, pk):
-        if not pk:
-            return None
-        if pk not in self._queues:
-            self._queues[pk] = JobQueue.objects.filter(pk=pk).first()
-        return self._queues[pk]
 
     # ---------------------------------------------------------------------------------------------- finish
     def finish_if_done(self):
@@ -476,7 +413,7 @@ class RunState:
         self.run.status = R.FAILED if unhandled else R.SUCCEEDED
         if unhandled:
             details = "; ".join(f"{name}: {self.latest[name].error}" for name in sorted(unhandled))
-            self.run.error = _truncate(f"Failed step(s): {details}")
+            self.run.error = truncate(f"Failed step(s): {details}")
         self.run.finished = self.now
         self.run.save(update_fields=["status", "error", "finished"])
         self._notify_parent()
@@ -499,12 +436,3 @@ class RunState:
             )
             if parent_run_id:
                 self.follow_ups.append(lambda: transaction.on_commit(lambda: advance(parent_run_id)))
-
-
-def _run_results(run):
-    """A nested run's outcome as its parent step's result: every step's result by name."""
-    return {
-        step_run.step_name: step_run.result
-        for step_run in run.step_runs.order_by("step_name", "attempt")
-        if step_run.is_final
-    }
