@@ -29,6 +29,12 @@ def ui_url(name, **kwargs):
     return reverse(UI.format(name), kwargs=kwargs or None)
 
 
+def panel_row(content, label):
+    """The HTML of the fields panel row labelled ``label``."""
+    start = content.index(f"<td>{label}</td>")
+    return content[start : content.index("</tr>", start)]
+
+
 def create_rules(count, prefix="r"):
     return [create_rule("Echo", name=f"{prefix}-{index}", description="d") for index in range(count)]
 
@@ -233,6 +239,24 @@ class HookRuleFormTest(TestCase):
         response = self.client.post(ui_url("hookrule_test", pk=rule.pk), {"change": json.dumps(posted)})
         self.assertEqual(response.status_code, 200)
         self.assertIn("Would fire", response.content.decode())
+
+    def test_detail_page_shows_completion_targets_as_links(self):
+        # Core's fields panel printed many-to-many managers as "extras.Job.None" and the states as a JSON list.
+        self.user.is_superuser = True
+        self.user.save()
+        echo = get_test_job("Echo")
+        completion = create_rule(
+            "Echo", content_types=(), actions=(), event_source="job-completion", completion_statuses=["failed"]
+        )
+        completion.completion_jobs.set([echo])
+        content = self.client.get(completion.get_absolute_url()).content.decode()
+        self.assertIn(f'<a href="{echo.get_absolute_url()}">{echo.name}</a>', panel_row(content, "Completion Jobs"))
+        self.assertIn("Failed", panel_row(content, "Completion Statuses"))
+        self.assertNotIn("[", panel_row(content, "Completion Statuses"))
+        object_change = create_rule("Echo", name="object-change-rule")
+        content = self.client.get(object_change.get_absolute_url()).content.decode()
+        for label in ("Completion Jobs", "Completion Workflows", "Completion Statuses"):
+            self.assertIn("&mdash;", panel_row(content, label), label)
 
 
 class HookQueryCountTest(TestCase):

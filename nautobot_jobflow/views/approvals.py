@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from nautobot.apps.ui import (
     ObjectDetailContent,
     ObjectFieldsPanel,
@@ -24,6 +24,7 @@ from nautobot_jobflow.api import serializers
 from nautobot_jobflow.approvals.preview import preview_for
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
+from nautobot_jobflow.views.panels import linked_objects
 
 
 def _json(value):
@@ -32,14 +33,7 @@ def _json(value):
 
 def _linked_or_every(noun):
     """Render a policy's Jobs or Workflows (a related manager) as links; none chosen means every one is covered."""
-
-    def render(manager):
-        objects = list(manager.all())
-        if not objects:
-            return format_html('<span class="text-muted">Every {}</span>', noun)
-        return format_html_join(", ", "{}", ((helpers.hyperlinked_object(obj),) for obj in objects))
-
-    return render
+    return linked_objects(empty=format_html('<span class="text-muted">Every {}</span>', noun))
 
 
 class ApprovalPolicyUIViewSet(NautobotUIViewSet):

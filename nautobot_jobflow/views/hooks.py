@@ -19,13 +19,21 @@ from rest_framework.decorators import action
 
 from nautobot_jobflow import filters, forms, tables
 from nautobot_jobflow.api import serializers
+from nautobot_jobflow.choices import HookCompletionStatusChoices
 from nautobot_jobflow.models import HookRule
+from nautobot_jobflow.views.panels import linked_objects
 
 RECENT_CHANGES = 10
 
 
 def _json(value):
     return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
+
+
+def _status_labels(statuses):
+    """Completion states by label ("Failed, Succeeded") rather than as a JSON list."""
+    labels = dict(HookCompletionStatusChoices.CHOICES)
+    return ", ".join(labels.get(status, status) for status in statuses) if statuses else helpers.placeholder(None)
 
 
 class HookRuleUIViewSet(NautobotUIViewSet):
@@ -66,6 +74,11 @@ class HookRuleUIViewSet(NautobotUIViewSet):
                     "allow_one_level",
                     "owner",
                 ],
+                value_transforms={
+                    "completion_jobs": [linked_objects()],
+                    "completion_workflows": [linked_objects()],
+                    "completion_statuses": [_status_labels],
+                },
             ),
             ObjectFieldsPanel(
                 weight=200,

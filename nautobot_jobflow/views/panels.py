@@ -1,8 +1,9 @@
-"""UI components the framework lacks: the workflow graph panel and POST buttons shown only in some states."""
+"""UI components the framework lacks: the workflow graph panel, state-dependent POST buttons, linked M2M values."""
 
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from nautobot.apps.ui import Panel, PostButton, SectionChoices
+from nautobot.core.templatetags import helpers
 
 from nautobot_jobflow import graph_svg
 from nautobot_jobflow.engine.snapshot import build_definition
@@ -54,3 +55,18 @@ class ConditionalPostButton(PostButton):
             return False
         obj = context.get("object")
         return obj is not None and (self.condition is None or self.condition(obj))
+
+
+def linked_objects(empty=None):
+    """A fields-panel value transform: a related manager's objects as links (core would print "extras.Job.None").
+
+    ``empty``: what to show when there are none (default: core's muted placeholder).
+    """
+
+    def render(manager):
+        objects = list(manager.all())
+        if not objects:
+            return helpers.placeholder(None) if empty is None else empty
+        return format_html_join(", ", "{}", ((helpers.hyperlinked_object(obj),) for obj in objects))
+
+    return render

@@ -487,5 +487,157 @@ class LaunchRequestPage:
 
 
 #
-# Hook rules (to come: a rule form, editing a device, the rule's firings)
+# Hook rules: the rule form, the rule's page with its firings, the rule tester, a device's edit form
 #
+
+FIRINGS_TIMEOUT_MS = 90_000
+
+
+def follow(browser, locator):
+    """Click a link or button that loads a page, and check the page that loads."""
+    locator.click()
+    browser.page.wait_for_load_state("load")
+    browser.check_page()
+
+
+def field_value(browser, label):
+    """The value next to ``label`` in any fields panel of the page."""
+    page = browser.page
+    return _cell_text(page.locator("tr", has=page.locator("td", has_text=re.compile(rf"^{label}$"))))
+
+
+def _json_cell(value):
+    return value if isinstance(value, str) else json.dumps(value, indent=2)
+
+
+class HookRuleForm:
+    """The app's "Add a new hook rule" form, reached from the navigation's Hook Rules list and its Add button."""
+
+    def __init__(self, browser):
+        """Open the Hook Rules list through the Jobflow menu, then its Add button."""
+        self.browser = browser
+        open_nav_item(browser, "Jobflow", "Hook Rules")
+        expect(browser.heading()).to_contain_text("Hook Rules")
+        follow(browser, browser.page.locator("#add-button"))
+        expect(browser.heading()).to_contain_text("hook rule")
+
+    def fill(self, name, object_types, actions, job, conditions=None, input_template=None, debounce_seconds=0):
+        """Type the rule in: what it watches (types and actions), when (JSON conditions), what it runs and with."""
+        page = self.browser.page
+        page.locator("#id_name").fill(name)
+        for object_type in object_types:
+            choose(self.browser, "content_types", object_type)
+        for action in ("create", "update", "delete"):
+            page.locator(f"#id_type_{action}").set_checked(action in actions)
+        if conditions is not None:
+            page.locator("textarea[name='conditions']").fill(_json_cell(conditions))
+        choose(self.browser, "job", job)
+        if input_template is not None:
+            page.locator("textarea[name='input_template']").fill(_json_cell(input_template))
+        page.locator("#id_debounce_seconds").fill(str(debounce_seconds))
+
+    def create(self):
+        """Press Create and land on the new rule's page."""
+        name = self.browser.page.locator("#id_name").input_value()
+        submit_form(self.browser, "Create")
+        expect(self.browser.heading()).to_contain_text(name)
+        return HookRulePage(self.browser)
+
+
+class HookRulePage:
+    """A hook rule's page: its definition, the "Recent firings" table, the "Test rule" button."""
+
+    def __init__(self, browser):
+        """On ``browser`` (the rule's page is open)."""
+        self.browser = browser
+
+    def field(self, label):
+        """A value of the rule's panels."""
+        return field_value(self.browser, label)
+
+    def firings_panel(self):
+        """The "Recent firings" panel."""
+        return panel(self.browser, "Recent firings")
+
+    def firing_rows(self):
+        """One table row per firing (the empty table's placeholder row has no status badge)."""
+        return self.firings_panel().locator("table tbody tr", has=self.browser.page.locator(".badge"))
+
+    def wait_for_firings(self, count, timeout_ms=FIRINGS_TIMEOUT_MS):
+        """Reload (as a person watching the rule would) until the table shows ``count`` firings; returns the rows.
+
+        Each look is Playwright's own ``expect`` with a short timeout; the worker records a firing a moment after
+        the change that caused it, and the table does not refresh itself.
+        """
+        page = self.browser.page
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            try:
+                expect(self.firing_rows()).to_have_count(count, timeout=2_000)
+                return self.firing_rows()
+            except AssertionError:
+                if time.monotonic() >= deadline:
+                    raise
+            page.reload()
+            self.browser.check_page()
+
+    def open_firing_result(self, row):
+        """Follow the firing's link to the JobResult it started."""
+        follow(self.browser, row.locator("a[href*='/extras/job-results/']"))
+        return JobResultPage(self.browser)
+
+    def open_tester(self):
+        """Press the "Test rule" button."""
+        follow(self.browser, self.browser.page.get_by_role("link", name="Test rule"))
+        return HookRuleTesterPage(self.browser)
+
+
+class HookRuleTesterPage:
+    """The rule tester: recent changes of the watched types, a form for one of them, and the verdict."""
+
+    def __init__(self, browser):
+        """On ``browser`` (the tester is open)."""
+        self.browser = browser
+
+    def recent_changes(self):
+        """The rows of the "Recent changes of the watched types" table (newest first)."""
+        return self.browser.page.locator("#jobflow-hook-test-recent tr", has=self.browser.page.locator("td"))
+
+    def test_recorded_change(self, row):
+        """Copy the change ID shown in ``row`` into the form and press Test."""
+        page = self.browser.page
+        change_id = row.locator("td code").inner_text().strip()
+        page.locator("#id_object_change").fill(change_id)
+        follow(self.browser, page.locator("#jobflow-hook-test-form").get_by_role("button", name="Test", exact=True))
+        return change_id
+
+    def verdict(self):
+        """The verdict card (badge, conditions table, rendered inputs)."""
+        return self.browser.page.locator("#jobflow-hook-test-verdict")
+
+    def rendered_inputs(self):
+        """The rendered inputs, parsed from the verdict's JSON."""
+        return json.loads(self.verdict().locator("pre").inner_text())
+
+
+class DeviceEditForm:
+    """Core's device edit form, reached from the device's page by its Edit button."""
+
+    def __init__(self, browser, device):
+        """Open the device's page and press Edit."""
+        self.browser = browser
+        self.device = device
+        DevicePage(browser, device)
+        follow(browser, browser.page.locator("#edit-button"))
+        expect(browser.page.locator("#id_name")).to_have_value(device.name)
+
+    def fill(self, **fields):
+        """Type new values into text fields by name (``serial="A1"``)."""
+        for name, value in fields.items():
+            self.browser.page.locator(f"#id_{name}").fill(str(value))
+
+    def save(self):
+        """Press Update and land back on the device's page."""
+        submit_form(self.browser, "Update")
+        assert self.browser.path() == self.device.get_absolute_url(), self.browser.path()
+        expect(self.browser.heading()).to_contain_text(self.device.name)
