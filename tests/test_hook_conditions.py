@@ -13,7 +13,7 @@ from nautobot_jobflow.hooks.validation import validate_for_content_types
 from nautobot_jobflow.models import HookRule
 from tests.fixtures import create_superuser, get_test_job
 from tests.fixtures_dcim import create_location_tree, device_type, role, status
-from tests.fixtures_hooks import change, content_type
+from tests.fixtures_hooks import change, content_type, create_test_devices, update_device
 
 CREATE, UPDATE, DELETE = "create", "update", "delete"
 
@@ -132,6 +132,20 @@ class OperatorTest(DeviceChangesMixin, TestCase):
         self.assertTrue(run_test(rule_with(both, match="any"), self.changes[DELETE])["would_fire"])
         self.assertFalse(run_test(rule_with(both, match="any"), self.changes[CREATE])["would_fire"])
         self.assertTrue(run_test(rule_with([]), self.changes[CREATE])["would_fire"], "no conditions: always")
+
+    def test_update_without_an_earlier_record_says_the_state_before_is_unknown(self):
+        """A bulk-created device's first logged change is an update with no prechange snapshot to compare with."""
+        bulk_created = create_test_devices(1, prefix="tst")[0]  # bulk_create: no change logged
+        update_device(bulk_created, self.admin, serial="SN-NEW")
+        record = ObjectChange.objects.get(changed_object_id=bulk_created.pk)
+        change = change_from_object_change(record)
+        self.assertTrue(change["before_unknown"])
+        verdict = run_test(rule_with([{"path": "serial", "op": "changed"}]), change)
+        self.assertFalse(verdict["would_fire"])
+        self.assertIn("The state before this update is unknown", verdict["problems"][0])
+        self.assertIn("changelog retention", verdict["problems"][0])
+        self.assertFalse(self.changes[UPDATE]["before_unknown"], "an update after a logged create knows its before")
+        self.assertTrue(run_test(rule_with([]), self.changes[UPDATE])["would_fire"])
 
     def test_tester_renders_inputs_and_reports_template_errors(self):
         rule = rule_with([], input_template={"message": "{{ object.name }}: {{ change.before.status.name }}"})

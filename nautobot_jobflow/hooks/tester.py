@@ -13,6 +13,11 @@ from nautobot_jobflow.hooks.conditions import ConditionProblem, change_event, ev
 from nautobot_jobflow.hooks.context import batch_context, completion_context, single_context
 
 ACTIONS = ("create", "update", "delete")
+UNKNOWN_BEFORE = (
+    "The state before this update is unknown here: the change log holds no earlier record of the object (it was "
+    "bulk-created, or older records were pruned by changelog retention). A live change carries that state, so "
+    "conditions on it (changed, changed_from, changed_to, before) cannot be judged by the tester for this change."
+)
 
 
 def change_from_object_change(object_change):
@@ -29,6 +34,7 @@ def change_from_object_change(object_change):
         "user": object_change.user_name,
         "request_id": str(object_change.request_id),
         "time": str(object_change.time),
+        "before_unknown": object_change.action == "update" and snapshots["prechange"] is None,
     }
 
 
@@ -73,6 +79,8 @@ def run_test(rule, change=None, completion=None):
             verdict["problems"].append("Give an object change to test an object-change rule.")
             return verdict
         view = change_event(change["action"], change["before"], change["after"])
+        if change.get("before_unknown"):
+            verdict["problems"].append(UNKNOWN_BEFORE)
         _check_watched(rule, change, verdict)
         context = batch_context(rule, [change]) if rule.batch else single_context(rule, change)
     else:
