@@ -6,6 +6,7 @@
 Prints times (median of --repeat) and ratios. Runs against a scratch database cloned from the template.
 """
 
+import os
 import statistics
 import time
 
@@ -85,6 +86,7 @@ def _measure(repeat):
     from tests.fixtures_engine import build_workflow
     from tests.worker import WorkerProcess
 
+    load_before = _load()
     refresh_jobs()
     user, _ = get_user_model().objects.get_or_create(username="benchmark", defaults={"is_superuser": True})
     noop = get_test_job("Noop")
@@ -110,10 +112,25 @@ def _measure(repeat):
     median = {key: statistics.median(values) for key, values in results.items()}
     seq_ratio = median["seq_workflow"] / median["seq_direct"]
     fan_ratio = median["fan_workflow"] / median["fan_direct"]
+
+    def each(shape):
+        ratios = [w / d for w, d in zip(results[f"{shape}_workflow"], results[f"{shape}_direct"], strict=True)]
+        return ", ".join(f"{ratio:.2f}" for ratio in ratios)
+
     return [
-        f"median of {repeat}, one worker with 2 processes",
+        f"median of {repeat}, one worker with 2 processes (load average before {load_before}, after {_load()})",
         f"{length} sequential no-op steps: direct {median['seq_direct']:.2f}s, "
-        f"workflow {median['seq_workflow']:.2f}s, ratio {seq_ratio:.2f} (target <= 1.15)",
+        f"workflow {median['seq_workflow']:.2f}s, ratio {seq_ratio:.2f} (target <= 1.15; each repetition: "
+        f"{each('seq')})",
         f"{width}-way fan-out + join: direct {median['fan_direct']:.2f}s, "
-        f"workflow {median['fan_workflow']:.2f}s, ratio {fan_ratio:.2f} (target <= 1.3)",
+        f"workflow {median['fan_workflow']:.2f}s, ratio {fan_ratio:.2f} (target <= 1.3; each repetition: "
+        f"{each('fan')})",
     ]
+
+
+def _load():
+    """The 1-minute load average: a busy machine slows the worker's side (the engine) more than the waiting side."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "unknown"
