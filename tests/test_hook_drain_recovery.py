@@ -19,11 +19,10 @@ from nautobot_jobflow.hooks.reconcile import reconcile_hooks
 from nautobot_jobflow.hooks.tasks import drain_hook_events
 from nautobot_jobflow.models import HookFiring, HookWindow
 from tests.fixtures import create_superuser, get_test_job, refresh_jobs, wait_for
-from tests.fixtures_hooks import create_rule, create_test_devices, update_device
+from tests.fixtures_hooks import clear_hook_queue, create_rule, create_test_devices, update_device
 from tests.worker import WorkerProcess
 
 DRAIN_QUEUE = "jobflow-hook-drain-doomed"
-ALL_KEYS = (queue.EVENTS_KEY, queue.PROCESSING_KEY, queue.ATTEMPTS_KEY, queue.DRAIN_FLAG_KEY)
 
 
 def record(number):
@@ -37,8 +36,8 @@ class DrainFlagTest(TransactionTestCase):
     def setUp(self):
         super().setUp()
         self.redis = queue.connection()
-        self.redis.delete(*ALL_KEYS)
-        self.addCleanup(self.redis.delete, *ALL_KEYS)
+        clear_hook_queue()
+        self.addCleanup(clear_hook_queue)
 
     def test_one_drain_at_a_time_and_the_batch_is_kept_until_done(self):
         self.redis.rpush(queue.EVENTS_KEY, *[record(n) for n in range(queue.BATCH_SIZE + 20)])
@@ -100,8 +99,8 @@ class DrainKilledMidBatchTest(TransactionTestCase):
         refresh_jobs()
         self.admin = create_superuser()
         self.redis = queue.connection()
-        self.redis.delete(*ALL_KEYS)
-        self.addCleanup(self.redis.delete, *ALL_KEYS)
+        clear_hook_queue()
+        self.addCleanup(clear_hook_queue)
 
     def test_worker_killed_mid_batch(self):
         # Changes queue their events but schedule no drain: the test sends the one drain to the doomed worker.

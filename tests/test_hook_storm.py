@@ -18,11 +18,12 @@ from nautobot_jobflow.choices import HookFiringStatusChoices
 from nautobot_jobflow.hooks import queue
 from nautobot_jobflow.models import HookFiring, HookWindow, HookWindowEvent
 from tests.fixtures import create_superuser, get_test_job, refresh_jobs, wait_for
-from tests.fixtures_hooks import create_rule
+from tests.fixtures_hooks import clear_hook_queue, create_rule
 
 OBJECTS = 50
 ROUNDS = 100  # every round changes every object once, in one change context: OBJECTS * ROUNDS changes
-DEBOUNCE_SECONDS = 8  # a few windows per object over the storm
+DEBOUNCE_SECONDS = 15  # the storm lasts longer: several windows per object
+HOT_OBJECTS = 10  # the second rule watches these only (object filter)
 
 
 def is_hot(index, round_number):
@@ -39,14 +40,13 @@ class HookStormTest(TransactionTestCase):
         super().setUp()
         refresh_jobs()
         self.admin = create_superuser()
-        redis = queue.connection()
-        redis.delete(queue.EVENTS_KEY, queue.PROCESSING_KEY, queue.ATTEMPTS_KEY, queue.DRAIN_FLAG_KEY)
+        clear_hook_queue()
 
     def test_5000_changes_with_debounce(self):
         manufacturers = Manufacturer.objects.bulk_create(
             [Manufacturer(name=f"storm-{index:02d}") for index in range(OBJECTS)]
         )
-        watched = manufacturers[: OBJECTS // 2]  # rule "hot" watches these only (object filter)
+        watched = manufacturers[:HOT_OBJECTS]
         every = create_rule(
             "Noop", name="storm-every-update", content_types=("dcim.manufacturer",), debounce_seconds=DEBOUNCE_SECONDS
         )
