@@ -106,8 +106,9 @@ class HookRuleWorkerTest(TransactionTestCase):
         self.assertEqual(wait_for_job_result(firing.job_result).result["message"], "->S9")
         self.client.force_login(self.admin)
         url = reverse("plugins-api:nautobot_jobflow-api:hookfiring-detail", kwargs={"pk": firing.pk})
-        window = self.client.get(f"{url}?depth=1").json()["window"]
-        (event,) = window["events"]  # the window's changes, shown in the API as before the events table
+        self.assertEqual(self.client.get(f"{url}?depth=1").json()["window"]["event_count"], 10)
+        window = self.client.get(self.client.get(url).json()["window"]["url"]).json()  # the window's own endpoint
+        (event,) = window["events"]  # its changes: one per object, the first change's before, the latest after
         self.assertEqual((window["event_count"], event["object_id"]), (10, str(device.pk)))
         self.assertEqual((event["before"]["serial"], event["after"]["serial"], event["action"]), ("", "S9", "update"))
         self.assertEqual(job_results_for(get_test_job("Echo")).count(), 1)
