@@ -243,7 +243,7 @@ class HookWindowFilterSet(BaseFilterSet):
 
     class Meta:
         model = HookWindow
-        fields = ["id", "rule", "key", "status", "opened", "fires_at", "fired"]
+        fields = ["id", "rule", "key", "status"]
 
 
 class HookFiringFilterSet(BaseFilterSet):

@@ -397,7 +397,7 @@ class HookRuleViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
         return Response(run_test(rule, change=change, completion=data.get("completion")))
 
 
-class HookWindowViewSet(ReadOnlyModelViewSet):
+class HookWindowViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
     """Debounce/batch windows of hook rules with their changes (read-only; a firing links its window here)."""
 
     queryset = HookWindow.objects.select_related("rule", "user")
