@@ -193,8 +193,8 @@ class ApprovalEventFilterSet(BaseFilterSet):
 from nautobot.apps.filters import ContentTypeMultipleChoiceFilter  # noqa: E402
 from nautobot.extras.utils import ChangeLoggedModelsQuery  # noqa: E402
 
-from nautobot_jobflow.choices import HookEventSourceChoices, HookFiringStatusChoices  # noqa: E402
-from nautobot_jobflow.models import HookFiring, HookRule  # noqa: E402
+from nautobot_jobflow.choices import HookEventSourceChoices, HookFiringStatusChoices, HookWindowStatusChoices  # noqa: E402
+from nautobot_jobflow.models import HookFiring, HookRule, HookWindow  # noqa: E402
 
 
 class HookRuleFilterSet(NautobotFilterSet):
@@ -233,6 +233,17 @@ class HookRuleFilterSet(NautobotFilterSet):
             "created",
             "last_updated",
         ]
+
+
+class HookWindowFilterSet(BaseFilterSet):
+    """Filter the debounce/batch windows of hook rules."""
+
+    rule = NaturalKeyOrPKMultipleChoiceFilter(queryset=HookRule.objects.all(), to_field_name="name")
+    status = MultipleChoiceFilter(choices=HookWindowStatusChoices)
+
+    class Meta:
+        model = HookWindow
+        fields = ["id", "rule", "key", "status"]
 
 
 class HookFiringFilterSet(BaseFilterSet):

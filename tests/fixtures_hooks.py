@@ -75,3 +75,10 @@ def wait_for_firings(rule, count, timeout=60, **filters):
         timeout=timeout,
         message=f"{count} firing(s) of {rule}",
     )
+
+
+def clear_hook_queue():
+    """Empty the event queue, the processing list and the drain flag (left by an earlier test)."""
+    from nautobot_jobflow.hooks import queue
+
+    queue.connection().delete(queue.EVENTS_KEY, queue.PROCESSING_KEY, queue.ATTEMPTS_KEY, queue.DRAIN_FLAG_KEY)

@@ -48,7 +48,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         super().setUp()
         refresh_jobs()
         self.admin = create_superuser()
-        queue.connection().delete(queue.EVENTS_KEY)  # events of an earlier test's objects
+        queue.connection().delete(queue.EVENTS_KEY, queue.PROCESSING_KEY)  # events of an earlier test's objects
 
     def test_update_fires_with_rendered_inputs(self):
         (device,) = create_test_devices(1)
@@ -104,6 +104,13 @@ class HookRuleWorkerTest(TransactionTestCase):
         self.assertEqual(firing.status, S.FIRED, firing.reason)
         self.assertEqual(firing.window.event_count, 10)
         self.assertEqual(wait_for_job_result(firing.job_result).result["message"], "->S9")
+        self.client.force_login(self.admin)
+        url = reverse("plugins-api:nautobot_jobflow-api:hookfiring-detail", kwargs={"pk": firing.pk})
+        self.assertEqual(self.client.get(f"{url}?depth=1").json()["window"]["event_count"], 10)
+        window = self.client.get(self.client.get(url).json()["window"]["url"]).json()  # the window's own endpoint
+        (event,) = window["events"]  # its changes: one per object, the first change's before, the latest after
+        self.assertEqual((window["event_count"], event["object_id"]), (10, str(device.pk)))
+        self.assertEqual((event["before"]["serial"], event["after"]["serial"], event["action"]), ("", "S9", "update"))
         self.assertEqual(job_results_for(get_test_job("Echo")).count(), 1)
 
     def test_batch_rest_bulk_edit_of_100_devices_one_run(self):
@@ -227,7 +234,7 @@ class HookWindowRecoveryTest(TransactionTestCase):
         from nautobot_jobflow.hooks.dispatch import drain
         from nautobot_jobflow.hooks.windows import sweep_overdue
 
-        queue.connection().delete(queue.EVENTS_KEY, queue.DRAIN_FLAG_KEY)
+        queue.connection().delete(queue.EVENTS_KEY, queue.PROCESSING_KEY, queue.DRAIN_FLAG_KEY)
         (device,) = create_test_devices(1)
         rule = create_rule("Echo", debounce_seconds=600, input_template={"message": "{{ object.serial }}"})
         update_device(device, self.admin, serial="late")

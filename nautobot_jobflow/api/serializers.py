@@ -277,10 +277,16 @@ class HookRuleSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
 class HookWindowSerializer(ValidatedModelSerializer):
     """A debounce or batch window of a rule (read-only; nested in firings at depth > 0)."""
 
+    events = serializers.SerializerMethodField()
+
     class Meta:
         model = HookWindow
         fields = "__all__"
         read_only_fields = [field.name for field in HookWindow._meta.concrete_fields if field.name != "id"]
+
+    def get_events(self, obj) -> list[dict]:
+        """The window's changes, one per object (latest change, ``before`` of the first), as its run sees them."""
+        return obj.changes()
 
 
 class HookFiringSerializer(ValidatedModelSerializer):

@@ -17,6 +17,7 @@ router.register("approval-events", views.ApprovalEventViewSet)
 # Hook rules (issue 6)
 router.register("hook-rules", views.HookRuleViewSet)
 router.register("hook-firings", views.HookFiringViewSet)
+router.register("hook-windows", views.HookWindowViewSet)
 
 app_name = "nautobot_jobflow-api"
 urlpatterns = router.urls

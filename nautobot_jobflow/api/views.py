@@ -348,7 +348,7 @@ class ApprovalEventViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
 # Hook rules (issue 6)
 #
 
-from nautobot_jobflow.models import HookFiring, HookRule  # noqa: E402
+from nautobot_jobflow.models import HookFiring, HookRule, HookWindow  # noqa: E402
 
 
 class HookRuleViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
@@ -395,6 +395,14 @@ class HookRuleViewSet(_ActionRestrictionMixin, NautobotModelViewSet):
         elif not isinstance(data.get("completion"), dict):
             raise ValidationError({"completion": "A completion is a JSON object."})
         return Response(run_test(rule, change=change, completion=data.get("completion")))
+
+
+class HookWindowViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
+    """Debounce/batch windows of hook rules with their changes (read-only; a firing links its window here)."""
+
+    queryset = HookWindow.objects.select_related("rule", "user")
+    serializer_class = serializers.HookWindowSerializer
+    filterset_class = filters.HookWindowFilterSet
 
 
 class HookFiringViewSet(ReadOnlyModelViewSet):

@@ -24,19 +24,39 @@ logger = logging.getLogger(__name__)
 
 
 def drain():
-    """Process queued events until the queue is empty; then fire overdue windows. Returns events processed."""
+    """Process queued events until the queue is empty; then fire overdue windows. Returns events processed.
+
+    Returns 0 at once when another drain holds the flag. A batch is deleted from the processing list only after it
+    was evaluated; one that raised is tried again at once, and dropped (logged) after ``queue.MAX_ATTEMPTS`` tries,
+    counting the drains that died with it.
+    """
+    token = queue.claim_drain()
+    if token is None:
+        return 0
     processed = 0
     while True:
-        records = queue.pop_batch()
+        taken = queue.take_batch(token)
+        if taken is None:
+            logger.warning(
+                "Hook rules: this drain lost its flag (a batch ran past %ds); stopping", queue.DRAIN_FLAG_SECONDS
+            )
+            break
+        records, attempt = taken
         if not records:
-            if queue.release_or_continue():
+            if queue.release_or_continue(token):
                 continue
             break
-        processed += len(records)
-        try:
-            process(records)
-        except Exception:
-            logger.exception("Hook rules: a batch of %d events could not be processed", len(records))
+        if attempt > queue.MAX_ATTEMPTS:
+            logger.error("Hook rules: dropping a batch of %d events after %d attempts", len(records), attempt - 1)
+        else:
+            try:
+                process(records)
+            except Exception:
+                logger.exception("Hook rules: a batch of %d events failed (attempt %d)", len(records), attempt)
+                continue
+            processed += len(records)
+        if not queue.batch_done(token):
+            break
     sweep_overdue()
     return processed
 

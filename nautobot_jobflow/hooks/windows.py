@@ -17,7 +17,7 @@ from django.utils import timezone
 from nautobot_jobflow.choices import HookWindowStatusChoices
 from nautobot_jobflow.hooks.context import batch_context, single_context
 from nautobot_jobflow.hooks.fire import fire
-from nautobot_jobflow.models import HookRule, HookWindow
+from nautobot_jobflow.models import HookRule, HookWindow, HookWindowEvent
 
 logger = logging.getLogger(__name__)
 OPEN = HookWindowStatusChoices.OPEN
@@ -69,33 +69,70 @@ def _join(groups):
         for rule_pk, key in groups:
             lookup |= Q(rule_id=rule_pk, key=key)
         windows = list(HookWindow.objects.select_for_update().filter(lookup, status=OPEN))
+        rows = []
         for window in windows:
             group = groups.pop((window.rule_id, window.key))
             if window.event_count == 0:
                 to_schedule.append(window)
-            _merge(window, group)
-        HookWindow.objects.bulk_update(windows, ["events", "event_count", "user", "depth"])
+            rows.extend(_event_rows(window, group, now))
+            window.event_count += len(group["events"])
+            window.depth = max(window.depth, group["depth"])
+            if group["user"] is not None:
+                window.user = group["user"]
+        _add_earlier_counts(rows, [window for window in windows if window not in to_schedule])
+        HookWindowEvent.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["window", "object_type", "object_id"],
+            update_fields=["latest", "latest_action", "count", "last_seen"],
+        )
+        HookWindow.objects.bulk_update(windows, ["event_count", "user", "depth"])
     for window in to_schedule:
         schedule_fire(window, now)
     return groups
 
 
-def _merge(window, group):
-    """Latest change per object; a change's ``before`` stays the state before the window's first change."""
-    changes = {(change["object_type"], change["object_id"]): change for change in window.events}
-    for event in group["events"]:
+def _event_rows(window, group, now):
+    """One HookWindowEvent per object of the group, its changes of this batch merged (one upsert row per object).
+
+    A row that exists keeps its ``before``, first action and position (the upsert does not touch them).
+    """
+    rows = {}
+    for index, event in enumerate(group["events"]):
         change = event.as_change()
-        previous = changes.pop((change["object_type"], change["object_id"]), None)
-        if previous is not None:
-            change["before"] = previous["before"]
-            if previous["action"] == "create" and change["action"] == "update":
-                change["action"] = "create"
-        changes[(change["object_type"], change["object_id"])] = change
-    window.events = list(changes.values())
-    window.event_count += len(group["events"])
-    window.depth = max(window.depth, group["depth"])
-    if group["user"] is not None:
-        window.user = group["user"]
+        latest = {name: value for name, value in change.items() if name != "before"}
+        row = rows.get((event.object_type, event.object_id))
+        if row is None:
+            rows[(event.object_type, event.object_id)] = HookWindowEvent(
+                window=window,
+                object_type=event.object_type,
+                object_id=event.object_id,
+                before=change["before"],
+                latest=latest,
+                first_action=event.action,
+                latest_action=event.action,
+                count=1,
+                first_position=window.event_count + index,
+                first_seen=now,
+                last_seen=now,
+            )
+        else:
+            row.latest, row.latest_action, row.count = latest, event.action, row.count + 1
+    return list(rows.values())
+
+
+def _add_earlier_counts(rows, windows):
+    """Add the counts of objects already in the windows (one query; the windows are locked, so they hold)."""
+    if not windows:
+        return
+    earlier = {
+        (window_id, object_type, object_id): count
+        for window_id, object_type, object_id, count in HookWindowEvent.objects.filter(
+            window__in=windows, object_id__in={row.object_id for row in rows}
+        ).values_list("window_id", "object_type", "object_id", "count")
+    }
+    for row in rows:
+        row.count += earlier.get((row.window_id, row.object_type, row.object_id), 0)
 
 
 def schedule_fire(window, now=None):
@@ -121,26 +158,27 @@ def fire_window(window_id):
         window.fired = now
         window.save(update_fields=["status", "fired"])
         rule = HookRule.objects.select_related("job", "workflow").get(pk=window.rule_id)
-        return fire(rule, window_context(rule, window), window.user, depth=window.depth, window=window,
-                    **window_firing_fields(rule, window))  # fmt: skip
+        changes = window.changes()
+        return fire(rule, window_context(rule, changes), window.user, depth=window.depth, window=window,
+                    **window_firing_fields(rule, window, changes))  # fmt: skip
 
 
-def window_context(rule, window):
-    """Template context of a closing window."""
+def window_context(rule, changes):
+    """Template context of a closing window, from its changes (``HookWindow.changes()``)."""
     if rule.batch:
-        return batch_context(rule, window.events)
-    return single_context(rule, window.events[-1])
+        return batch_context(rule, changes)
+    return single_context(rule, changes[-1])
 
 
-def window_firing_fields(rule, window):
+def window_firing_fields(rule, window, changes):
     """What the firing records about the window's objects."""
     from nautobot_jobflow.hooks.dispatch import content_type
 
-    fields = {"object_count": len(window.events)}
+    fields = {"object_count": len(changes)}
     if rule.batch:
-        fields.update(action="batch", object_repr=f"{len(window.events)} object(s), {window.event_count} change(s)")
+        fields.update(action="batch", object_repr=f"{len(changes)} object(s), {window.event_count} change(s)")
         return fields
-    change = window.events[-1]
+    change = changes[-1]
     app_label, model = change["object_type"].split(".", 1)
     fields.update(
         action=change["action"],

@@ -15,6 +15,6 @@ __all__ = [
 ]
 
 # Hook rules (issue 6)
-from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow
+from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
 
-__all__ += ["HookFiring", "HookRule", "HookWindow"]
+__all__ += ["HookFiring", "HookRule", "HookWindow", "HookWindowEvent"]

@@ -1,7 +1,8 @@
 """Hook rules: run a Job or Workflow when objects change (or runs finish), only when conditions match.
 
 ``HookRule`` is the definition; ``HookWindow`` is an open debounce/batch window (one row per rule and group, in the
-database, so no process holds it); ``HookFiring`` records every time a rule matched and what came of it.
+database, so no process holds it) and ``HookWindowEvent`` its changes (one row per object); ``HookFiring`` records
+every time a rule matched and what came of it.
 """
 
 from django.conf import settings
@@ -184,7 +185,6 @@ class HookWindow(BaseModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     depth = models.PositiveSmallIntegerField(default=0, help_text="Hook depth of the events (loop protection).")
-    events = models.JSONField(default=list, help_text="Latest event per object in the window.")
     event_count = models.PositiveIntegerField(default=0, help_text="Events that joined the window.")
 
     class Meta:
@@ -199,6 +199,52 @@ class HookWindow(BaseModel):
 
     def __str__(self):
         return f"{self.rule}: {self.key} ({self.status})"
+
+    def changes(self):
+        """The window's changes, one per object in the order the objects first changed (``change`` of templates)."""
+        return [event.merged_change() for event in self.events.order_by("first_position")]
+
+
+class HookWindowEvent(BaseModel):
+    """The changes of one object in a window: the first change's ``before`` and actions, the latest change.
+
+    One row per (window, object), upserted once per drain batch, so a window collecting thousands of objects costs
+    one statement per batch instead of rewriting all of them.
+    """
+
+    window = models.ForeignKey(HookWindow, on_delete=models.CASCADE, related_name="events")
+    object_type = models.CharField(max_length=100, help_text="app_label.model")
+    object_id = models.CharField(max_length=64, blank=True)
+    before = models.JSONField(null=True, blank=True, help_text="The object before the window's first change of it.")
+    latest = models.JSONField(default=dict, help_text="The latest change of the object (as the template sees it).")
+    first_action = models.CharField(max_length=10)
+    latest_action = models.CharField(max_length=10)
+    count = models.PositiveIntegerField(default=1, help_text="Changes of the object that joined the window.")
+    first_position = models.PositiveIntegerField(help_text="Place of the object's first change in the window.")
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ["window", "first_position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["window", "object_type", "object_id"], name="jobflow_hookwindowevent_one_per_object"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.window}: {self.object_type} {self.object_id} ({self.count})"
+
+    @property
+    def action(self):
+        """A create followed by updates reads as a create; otherwise the latest action."""
+        if self.first_action == "create" and self.latest_action == "update":
+            return "create"
+        return self.latest_action
+
+    def merged_change(self):
+        """The latest change, with the ``before`` of the first one and the merged action."""
+        return {**self.latest, "before": self.before, "action": self.action}
 
 
 @extras_features("graphql")
