@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 def on_job_result_saved(sender, instance, **kwargs):
     """post_save receiver for JobResult."""
     if instance.status in JobResultStatusChoices.READY_STATES:
-        transaction.on_commit(lambda: _safely(_advance_after, instance))
+        transaction.on_commit(lambda: _safely(_advance_after, instance, f"of JobResult {instance.pk}"))
 
 
 def _advance_after(job_result):
@@ -34,15 +34,15 @@ def advance_safely(run_id):
     """advance() that logs instead of raising (Celery tasks, the reconciler's follow-ups)."""
     from nautobot_jobflow.engine.runner import advance
 
-    _safely(advance, run_id)
+    _safely(advance, run_id, run_id)
 
 
-def _safely(function, argument):
+def _safely(function, argument, which):
     """The JobResult's save must never fail because of us: log, and let the reconciler retry."""
     try:
         function(argument)
     except Exception:
-        logger.exception("Could not advance the workflow run of %s; the reconciler will retry", argument)
+        logger.exception("Could not advance workflow run %s; the reconciler will retry", which)
 
 
 def connect():

@@ -16,7 +16,8 @@ ACTIONS = ("create", "update", "delete")
 UNKNOWN_BEFORE = (
     "The state before this update is unknown here: the change log holds no earlier record of the object (it was "
     "bulk-created, or older records were pruned by changelog retention). A live change carries that state, so "
-    "conditions on it (changed, changed_from, changed_to, before) cannot be judged by the tester for this change."
+    "conditions and templates that use it (changed, changed_from, changed_to, change.before) may judge differently "
+    "for the live change than here, where it is taken as empty."
 )
 
 
@@ -68,7 +69,14 @@ def change_from_body(body):
 
 def run_test(rule, change=None, completion=None):
     """The tester's verdict as a JSON-able dict (see docs/user/hook-rules.md, "Test a rule")."""
-    verdict = {"would_fire": False, "problems": [], "conditions": [], "object_filter": None, "inputs": None}
+    verdict = {
+        "would_fire": False,
+        "problems": [],
+        "notes": [],
+        "conditions": [],
+        "object_filter": None,
+        "inputs": None,
+    }
     try:
         conditions = parse_conditions(rule.conditions)
     except ConditionProblem as problem:
@@ -80,7 +88,7 @@ def run_test(rule, change=None, completion=None):
             return verdict
         view = change_event(change["action"], change["before"], change["after"])
         if change.get("before_unknown"):
-            verdict["problems"].append(UNKNOWN_BEFORE)
+            verdict["notes"].append(UNKNOWN_BEFORE)  # the verdict stands, but what depends on "before" may differ
         _check_watched(rule, change, verdict)
         context = batch_context(rule, [change]) if rule.batch else single_context(rule, change)
     else:
