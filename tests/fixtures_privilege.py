@@ -6,14 +6,23 @@ Job, through an ObjectPermission on ``extras.job`` whose ``run`` action is const
 
 import uuid
 
+from django.utils import timezone
 from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission
 
-from nautobot_jobflow.choices import PolicyTargetChoices, StepRunStatusChoices, WorkflowRunStatusChoices
+from nautobot_jobflow.choices import (
+    HookFiringStatusChoices,
+    PolicyTargetChoices,
+    StepRunStatusChoices,
+    WorkflowRunStatusChoices,
+)
 from nautobot_jobflow.launch import launch
 from nautobot_jobflow.models import (
     ApprovalEvent,
     ApprovalPolicy,
+    HookFiring,
+    HookRule,
+    HookWindow,
     LaunchRequest,
     Workflow,
     WorkflowEdge,
@@ -23,6 +32,7 @@ from nautobot_jobflow.models import (
 )
 from tests.fixtures import get_test_job
 from tests.fixtures_approvals import make_definition, make_group, make_policy, make_user
+from tests.fixtures_hooks import create_rule
 from tests.fixtures_workflows import create_run, create_workflow, grant
 
 FORBIDDEN_JOB = "Noop"
@@ -106,6 +116,9 @@ SCOPED_PERMISSIONS = (
     (ApprovalPolicy, ["view", "change"], {"name__startswith": MINE}),
     (LaunchRequest, ["view"], {"user": "$user"}),
     (ApprovalEvent, ["view"], {"request__user": "$user"}),
+    (HookRule, ["view", "change"], {"name__startswith": MINE}),
+    (HookFiring, ["view"], {"user": "$user"}),
+    (HookWindow, ["view"], {"rule__name__startswith": MINE}),
 )
 
 
@@ -157,6 +170,24 @@ def scoped_world(scoped, other):
     world["request_theirs"] = launch(echo, {"message": "theirs"}, other, "api").request
     world["event_mine"] = world["request_mine"].events.get()
     world["event_theirs"] = world["request_theirs"].events.get()
+    world["rule_mine"] = create_rule("Echo", name=f"{MINE}rule")
+    world["rule_theirs"] = create_rule("Echo", name=f"{THEIRS}rule")
+    fired = HookFiringStatusChoices.FIRED
+    world["firing_mine"] = HookFiring.objects.create(
+        rule=world["rule_mine"], status=fired, user=scoped, object_repr="firing-of-mine"
+    )
+    # My rule, fired by another user's change: the rule is visible, that firing is not.
+    world["firing_other"] = HookFiring.objects.create(
+        rule=world["rule_mine"], status=fired, user=other, object_repr="firing-by-other"
+    )
+    world["firing_theirs"] = HookFiring.objects.create(
+        rule=world["rule_theirs"], status=fired, user=other, object_repr="firing-of-theirs"
+    )
+    now = timezone.now()
+    for owner in ("mine", "theirs"):
+        world[f"window_{owner}"] = HookWindow.objects.create(
+            rule=world[f"rule_{owner}"], key=f"object:dcim.device:{owner}", opened=now, fires_at=now
+        )
     # Every object of each model, split by what the scoped user may see.
     world["visible"] = {
         "workflow": [world["workflow_mine"]],
@@ -167,6 +198,9 @@ def scoped_world(scoped, other):
         "policy": [world["policy_mine"]],
         "request": [world["request_mine"]],
         "event": [world["event_mine"]],
+        "rule": [world["rule_mine"]],
+        "firing": [world["firing_mine"]],
+        "window": [world["window_mine"]],
     }
     world["hidden"] = {
         "workflow": [world["workflow_theirs"]],
@@ -177,6 +211,9 @@ def scoped_world(scoped, other):
         "policy": [world["policy_theirs"]],
         "request": [world["request_theirs"]],
         "event": [world["event_theirs"]],
+        "rule": [world["rule_theirs"]],
+        "firing": [world["firing_other"], world["firing_theirs"]],
+        "window": [world["window_theirs"]],
     }
     return world
 

@@ -40,6 +40,9 @@ from nautobot_jobflow.launch import launch, prepare_job_kwargs
 from nautobot_jobflow.models import (
     ApprovalEvent,
     ApprovalPolicy,
+    HookFiring,
+    HookRule,
+    HookWindow,
     LaunchRequest,
     Workflow,
     WorkflowEdge,
@@ -387,6 +390,9 @@ SCOPED_MODELS = {
     "policy": (ApprovalPolicy, "approvalpolicy_list", "approvalpolicy", "approval_policies"),
     "request": (LaunchRequest, "launchrequest_list", "launchrequest", "launch_requests"),
     "event": (ApprovalEvent, None, "approvalevent", None),
+    "rule": (HookRule, "hookrule_list", "hookrule", "hook_rules"),
+    "firing": (HookFiring, None, "hookfiring", "hook_firings"),  # shown on its rule's page
+    "window": (HookWindow, None, "hookwindow", None),
 }
 
 
@@ -456,6 +462,9 @@ class ObjectScopingTest(TestCase):
         page = self.client.get(world["request_mine"].get_absolute_url()).content.decode()
         self.assertIn(escape(world["event_mine"].message), page)
         self.assertNotIn(self.other.username, page, "the audit trail of another user's request")
+        page = self.client.get(world["rule_mine"].get_absolute_url()).content.decode()
+        self.assertIn(world["firing_mine"].object_repr, page)
+        self.assertNotIn(world["firing_other"].object_repr, page, "another user's firing of my rule")
 
     def test_graphql(self):
         fields = " ".join(f"{field} {{ id }}" for _, (_, _, _, field) in SCOPED_MODELS.items() if field)
@@ -500,6 +509,7 @@ class ObjectScopingTest(TestCase):
             api("workflowrun-cancel", pk=world["run_theirs"].pk),
             api("workflowrun-rerun", pk=world["run_other"].pk),
             *(api(f"launchrequest-{verb}", pk=their_request.pk) for verb in ("approve", "deny", "comment", "cancel")),
+            api("hookrule-test", pk=world["rule_theirs"].pk),
         ]
         for target in rest:
             with self.subTest(rest=target):
@@ -511,6 +521,8 @@ class ObjectScopingTest(TestCase):
             ui("workflowrun_delete", pk=world["run_other"].pk),
             ui("workflow_edit", pk=world["workflow_theirs"].pk),
             *(ui(f"launchrequest_{verb}", pk=their_request.pk) for verb in ("approve", "deny", "comment", "cancel")),
+            ui("hookrule_test", pk=world["rule_theirs"].pk),
+            ui("hookrule_edit", pk=world["rule_theirs"].pk),
         ]
         for target in pages:
             with self.subTest(ui=target):
@@ -534,6 +546,9 @@ class ObjectScopingTest(TestCase):
         response = self.api_post(api("launchrequest-cancel", pk=world["request_mine"].pk))
         self.assertEqual(response.status_code, 200, response.content)
         self.assertEqual(response.json()["status"], Q.CANCELED)
+        response = self.api_post(api("hookrule-test", pk=world["rule_mine"].pk), {"change": {"action": "update"}})
+        self.assertEqual(response.status_code, 400, response.content)
+        self.assertIn("change", response.json())
 
 
 # ============================================================================================ 3. query counts
