@@ -1,7 +1,7 @@
 """The launch service refuses what it must: permissions on every Job a workflow would start, inputs, state."""
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from nautobot.apps.testing import TestCase
 from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission
@@ -134,11 +134,25 @@ class ValidateJobDataTest(TestCase):
     def setUpTestData(cls):
         refresh_jobs()
 
+    @staticmethod
+    def comparable(cleaned):
+        """Cleaned data with querysets and model instances as their primary keys (two querysets never compare equal)."""
+        from django.db.models import Model, QuerySet
+
+        def plain(value):
+            if isinstance(value, QuerySet):
+                return sorted(str(pk) for pk in value.values_list("pk", flat=True))
+            return str(value.pk) if isinstance(value, Model) else value
+
+        return {name: plain(value) for name, value in cleaned.items()}
+
     def outcome(self, validate, data):
         try:
-            return "valid", validate(data)
+            return "valid", self.comparable(validate(data))
         except ValidationError as error:
             return "invalid", error.message_dict if hasattr(error, "error_dict") else error.messages
+        except ObjectDoesNotExist as error:  # deserialize_data's answer to an unknown object (launch reports it)
+            return "invalid", f"{type(error).__name__}: {error}"
 
     def assert_same(self, job_class, data):
         ours = self.outcome(lambda data: validate_job_data(job_class, data), data)
@@ -147,12 +161,13 @@ class ValidateJobDataTest(TestCase):
         return ours[0]
 
     def test_same_answers_as_nautobot(self):
-        from nautobot.dcim.models import Location
-
         from nautobot_jobflow.models import Workflow
+        from tests.fixtures_dcim import create_location_tree, role
 
-        location = Location.objects.first()
+        site = create_location_tree(prefix="vjd")["site_a"]
+        leaf = role("leaf")
         workflow = build_workflow({"a": "Noop"})
+        report = "InterfaceUtilizationReport"  # ObjectVar, MultiObjectVar and BooleanVar
         cases = [
             ("Echo", {}, "valid"),
             ("Echo", {"message": "hi", "number": "7"}, "valid"),
@@ -165,9 +180,10 @@ class ValidateJobDataTest(TestCase):
             ("RunWorkflow", {"workflow": str(workflow.pk), "inputs": {}}, "valid"),
             ("RunWorkflow", {"workflow": "not-a-uuid"}, "invalid"),
             ("RunWorkflow", {}, "invalid"),
+            (report, {"location": str(site.pk), "roles": [str(leaf.pk)], "physical_only": True}, "valid"),
+            (report, {"location": str(site.pk), "roles": [str(workflow.pk)]}, "invalid"),  # not a role
+            (report, {"roles": [str(leaf.pk)]}, "invalid"),  # location is required
         ]
-        if location is not None:
-            cases.append(("InterfaceUtilizationReport", {"location": str(location.pk)}, "valid"))
         for class_name, data, expected in cases:
             with self.subTest(job=class_name, data=data):
                 job = Job.objects.get(job_class_name=class_name)
