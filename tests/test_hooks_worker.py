@@ -1,7 +1,5 @@
 """Hook rules end to end: real changes (REST requests, change contexts, Jobs on a real Celery worker), real runs."""
 
-import time
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -159,7 +157,7 @@ class HookRuleWorkerTest(TransactionTestCase):
             input_template={"note": "ticket: {{ completion.job }} {{ completion.status }}"},
         )
         rule.completion_jobs.set([get_test_job("Fail")])
-        launch(get_test_job("Noop"), {}, self.admin, Origin.API)  # not watched
+        unwatched = launch(get_test_job("Noop"), {}, self.admin, Origin.API).job_result
         failed = launch(get_test_job("Fail"), {"reason": "backup broke"}, self.admin, Origin.API).job_result
         (firing,) = wait_for_firings(rule, 1)
         self.assertEqual(wait_for_job_result(failed).status, JobResultStatusChoices.STATUS_FAILURE)
@@ -168,7 +166,9 @@ class HookRuleWorkerTest(TransactionTestCase):
         self.assertEqual(run.status, WorkflowRunStatusChoices.SUCCEEDED)
         self.assertEqual(run.origin, Origin.HOOK)
         self.assertEqual(step_runs(run)["ticket"].result["message"], "ticket: Fail failed")
-        time.sleep(1)
+        # Completion rules are dispatched by the worker when a JobResult's final save commits: once both JobResults
+        # (and the workflow run the firing started) are final, every firing they could cause has been decided.
+        self.assertEqual(wait_for_job_result(unwatched).status, JobResultStatusChoices.STATUS_SUCCESS)
         self.assertEqual(len(firings(rule)), 1, "fires once per run, and not for other Jobs")
 
     def test_user_who_may_not_run_the_target_triggers_no_run(self):
