@@ -154,10 +154,11 @@ def demo_data(context, devices=300):
 @task
 @friendly
 def lint(context):
-    """Ruff check, ruff format --check, and makemigrations --check."""
+    """Ruff check, ruff format --check, the layer rule (lint-imports), and makemigrations --check."""
     services.ensure_venv()
     context.run(f"{_venv_bin('ruff')} check .", env=ENV)
     context.run(f"{_venv_bin('ruff')} format --check .", env=ENV)
+    context.run(f"{_venv_bin('lint-imports')} --no-cache", env=ENV)  # the layers contract in pyproject.toml
     services.ensure_postgres()
     services.ensure_redis()
     services.ensure_template_database()

@@ -65,7 +65,7 @@ def _direct_fan(job, user, width):
 
 
 def _workflow_time(workflow, user):
-    from nautobot_jobflow.launch import launch
+    from nautobot_jobflow.service import launch
 
     started = time.perf_counter()
     run = launch(workflow, {}, user, "api").run

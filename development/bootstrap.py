@@ -22,7 +22,7 @@ def superuser():
         username=name, email=os.environ["NAUTOBOT_SUPERUSER_EMAIL"], password=os.environ["NAUTOBOT_SUPERUSER_PASSWORD"]
     )
     print(f"    created superuser {name!r} with password {os.environ['NAUTOBOT_SUPERUSER_PASSWORD']!r}")
-    from nautobot_jobflow.setup import ensure_reconciler_schedule
+    from nautobot_jobflow.seeding import ensure_reconciler_schedule
 
     if ensure_reconciler_schedule():
         print("    scheduled the workflow reconciler (every minute)")

@@ -4,6 +4,8 @@ from importlib import metadata
 
 from nautobot.apps import NautobotAppConfig
 
+from nautobot_jobflow.app_settings import DEFAULTS
+
 __version__ = metadata.version("nautobot-jobflow")
 
 
@@ -19,7 +21,7 @@ class NautobotJobflowConfig(NautobotAppConfig):
     required_settings = []
     min_version = "3.2.0"
     max_version = "3.99"
-    default_settings = {}
+    default_settings = dict(DEFAULTS)
     caching_config = {}
     docs_view_name = "plugins:nautobot_jobflow:docs"
     jobs = "jobs.jobs"
@@ -27,7 +29,7 @@ class NautobotJobflowConfig(NautobotAppConfig):
     def ready(self):
         """Connect the app's signal handlers once Django's app registry is ready."""
         super().ready()
-        from nautobot_jobflow import signals
+        from nautobot_jobflow import signals  # imports models and receivers: only once the app registry is ready
 
         signals.connect(self)
 

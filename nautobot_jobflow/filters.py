@@ -166,12 +166,10 @@ class LaunchRequestFilterSet(NautobotFilterSet):
 
     def filter_awaiting_me(self, queryset, name, value):
         """Pending requests whose active stage's approver group includes the signed-in user (not their own)."""
-        from nautobot_jobflow.approvals.queries import awaiting_decision_by
-
         user = getattr(self.request, "user", None)
         if value is None or user is None or not user.is_authenticated:
             return queryset
-        ids = awaiting_decision_by(user)
+        ids = LaunchRequest.objects.awaiting_decision_by(user)
         return queryset.filter(pk__in=ids) if value else queryset.exclude(pk__in=ids)
 
 

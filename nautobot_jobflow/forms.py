@@ -443,7 +443,7 @@ class HookRuleForm(NautobotModelForm):
         super()._post_clean()
         if self.errors:
             return
-        from nautobot_jobflow.hooks.validation import validate_for_content_types
+        from nautobot_jobflow.models.hook_rule_checks import validate_for_content_types
 
         try:
             validate_for_content_types(self.instance, self.cleaned_data.get("content_types") or [])

@@ -19,10 +19,10 @@ def refresh_jobs():
     """
     from nautobot.extras.signals import refresh_job_models
 
-    from nautobot_jobflow import setup
+    from nautobot_jobflow import seeding
 
     refresh_job_models(sender=None, apps=global_apps)
-    setup.seed_after_migrate(sender=None)
+    seeding.seed_after_migrate(sender=None)
     Job.objects.filter(module_name=TEST_JOBS_MODULE).update(enabled=True)
 
 

@@ -3,8 +3,8 @@
 import uuid
 
 from nautobot_jobflow.choices import EdgeTriggerChoices, LaunchOriginChoices, WorkflowRunStatusChoices
-from nautobot_jobflow.launch import launch
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
+from nautobot_jobflow.service import launch
 from tests.fixtures import get_test_job, wait_for
 
 

@@ -7,8 +7,8 @@ from django.contrib.contenttypes.models import ContentType
 from nautobot.dcim.models import Device
 from nautobot.extras.context_managers import web_request_context
 
-from nautobot_jobflow.hooks.validation import validate_for_content_types
 from nautobot_jobflow.models import HookFiring, HookRule, Workflow
+from nautobot_jobflow.models.hook_rule_checks import validate_for_content_types
 from tests.fixtures import get_test_job, wait_for
 from tests.fixtures_dcim import create_devices, create_location_tree, role
 

@@ -16,7 +16,6 @@ from nautobot_jobflow.choices import (
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
-from nautobot_jobflow.launch import launch
 from nautobot_jobflow.models import (
     ApprovalEvent,
     ApprovalPolicy,
@@ -30,6 +29,7 @@ from nautobot_jobflow.models import (
     WorkflowStep,
     WorkflowStepRun,
 )
+from nautobot_jobflow.service import launch
 from tests.fixtures import get_test_job
 from tests.fixtures_approvals import make_definition, make_group, make_policy, make_user
 from tests.fixtures_hooks import create_rule

@@ -11,8 +11,8 @@ from nautobot_jobflow.choices import (
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
-from nautobot_jobflow.engine.snapshot import build_definition
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
+from nautobot_jobflow.models.snapshots import build_definition
 from tests.fixtures import get_test_job
 
 

@@ -54,7 +54,7 @@ def openapi_document(django_db_setup, django_db_blocker):
 def seeded(db):
     """A workflow with two steps and an edge, and a run of it: ids that detail endpoints and actions can hit."""
     from nautobot_jobflow.choices import LaunchOriginChoices
-    from nautobot_jobflow.launch import launch
+    from nautobot_jobflow.service import launch
     from tests.fixtures import create_superuser, refresh_jobs
     from tests.fixtures_engine import build_workflow
 

@@ -13,7 +13,6 @@ from nautobot.extras.models import ApprovalWorkflowStage, JobResult, Tag
 from nautobot.users.models import Token
 
 from nautobot_jobflow.approvals.decisions import ApprovalRefused, cancel_request, decide, expire_due
-from nautobot_jobflow.approvals.matching import find_policy
 from nautobot_jobflow.choices import (
     ApprovalEventKindChoices,
     LaunchOriginChoices,
@@ -21,8 +20,9 @@ from nautobot_jobflow.choices import (
     PolicyTargetChoices,
     WorkflowRunStatusChoices,
 )
-from nautobot_jobflow.launch import LaunchRefused, launch
+from nautobot_jobflow.lib.errors import LaunchRefused
 from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest, WorkflowRun
+from nautobot_jobflow.service import launch
 from tests import fixtures_dcim
 from tests.fixtures import get_test_job, refresh_jobs
 from tests.fixtures_approvals import make_definition, make_group, make_policy, make_user
@@ -153,25 +153,27 @@ class PolicyMatchingTest(ApprovalTestBase):
 
     def test_origin_dryrun_and_target(self):
         policy = make_policy(self.two_stages, jobs=[self.echo], origins=["api", "hook"])
-        self.assertEqual(find_policy(self.echo, {}, "api", False), policy)
-        self.assertIsNone(find_policy(self.echo, {}, "ui", False))
-        self.assertIsNone(find_policy(self.echo, {}, "api", True), "dry runs are exempt by default")
-        self.assertIsNone(find_policy(get_test_job("Noop"), {}, "api", False))
+        self.assertEqual(ApprovalPolicy.objects.find_for_launch(self.echo, {}, "api", False), policy)
+        self.assertIsNone(ApprovalPolicy.objects.find_for_launch(self.echo, {}, "ui", False))
+        self.assertIsNone(
+            ApprovalPolicy.objects.find_for_launch(self.echo, {}, "api", True), "dry runs are exempt by default"
+        )
+        self.assertIsNone(ApprovalPolicy.objects.find_for_launch(get_test_job("Noop"), {}, "api", False))
         policy.dryrun_exempt = False
         policy.save()
-        self.assertEqual(find_policy(self.echo, {}, "api", True), policy)
+        self.assertEqual(ApprovalPolicy.objects.find_for_launch(self.echo, {}, "api", True), policy)
 
     def test_applies_to_and_weight(self):
         workflow = build_workflow({"a": "Echo"})
         jobs_only = make_policy(self.two_stages, applies_to=PolicyTargetChoices.JOBS, weight=10)
-        self.assertIsNone(find_policy(workflow, {}, "ui", False))
-        self.assertEqual(find_policy(self.echo, {}, "ui", False), jobs_only)
+        self.assertIsNone(ApprovalPolicy.objects.find_for_launch(workflow, {}, "ui", False))
+        self.assertEqual(ApprovalPolicy.objects.find_for_launch(self.echo, {}, "ui", False), jobs_only)
         heavier = make_policy(make_definition((self.group_b, 1)), weight=50)
-        self.assertEqual(find_policy(self.echo, {}, "ui", False), heavier)
-        self.assertEqual(find_policy(workflow, {}, "ui", False), heavier)
+        self.assertEqual(ApprovalPolicy.objects.find_for_launch(self.echo, {}, "ui", False), heavier)
+        self.assertEqual(ApprovalPolicy.objects.find_for_launch(workflow, {}, "ui", False), heavier)
         heavier.enabled = False
         heavier.save()
-        self.assertEqual(find_policy(self.echo, {}, "ui", False), jobs_only)
+        self.assertEqual(ApprovalPolicy.objects.find_for_launch(self.echo, {}, "ui", False), jobs_only)
 
     def test_objects_in_inputs(self):
         from django.contrib.contenttypes.models import ContentType
@@ -188,17 +190,28 @@ class PolicyMatchingTest(ApprovalTestBase):
         at_region = make_policy(
             self.two_stages, object_content_type=device_type, object_filter={"location": [str(tree["region"].pk)]}
         )
-        self.assertEqual(find_policy(workflow, {"device": str(inside[0].pk)}, "ui", False), at_region)
-        self.assertIsNone(find_policy(workflow, {"device": str(outside[0].pk)}, "ui", False))
-        self.assertIsNone(find_policy(workflow, {"device": "not-a-uuid"}, "ui", False))
+        self.assertEqual(
+            ApprovalPolicy.objects.find_for_launch(workflow, {"device": str(inside[0].pk)}, "ui", False), at_region
+        )
+        self.assertIsNone(ApprovalPolicy.objects.find_for_launch(workflow, {"device": str(outside[0].pk)}, "ui", False))
+        self.assertIsNone(ApprovalPolicy.objects.find_for_launch(workflow, {"device": "not-a-uuid"}, "ui", False))
         at_region.delete()
         tagged = make_policy(self.two_stages, object_content_type=device_type, object_filter={"tags": ["core"]})
-        self.assertEqual(find_policy(workflow, {"devices": [str(outside[0].pk)]}, "ui", False), tagged)
-        self.assertIsNone(find_policy(workflow, {"devices": [str(d.pk) for d in inside]}, "ui", False))
+        self.assertEqual(
+            ApprovalPolicy.objects.find_for_launch(workflow, {"devices": [str(outside[0].pk)]}, "ui", False), tagged
+        )
+        self.assertIsNone(
+            ApprovalPolicy.objects.find_for_launch(workflow, {"devices": [str(d.pk) for d in inside]}, "ui", False)
+        )
         tagged.delete()
         many = make_policy(self.two_stages, object_content_type=device_type, min_objects=2)
-        self.assertIsNone(find_policy(workflow, {"devices": [str(d.pk) for d in inside[:2]]}, "ui", False))
-        self.assertEqual(find_policy(workflow, {"devices": [str(d.pk) for d in inside]}, "ui", False), many)
+        self.assertIsNone(
+            ApprovalPolicy.objects.find_for_launch(workflow, {"devices": [str(d.pk) for d in inside[:2]]}, "ui", False)
+        )
+        self.assertEqual(
+            ApprovalPolicy.objects.find_for_launch(workflow, {"devices": [str(d.pk) for d in inside]}, "ui", False),
+            many,
+        )
 
 
 class GateTest(ApprovalTestBase):
@@ -252,7 +265,7 @@ class GateTest(ApprovalTestBase):
         self.assertIn("cannot be satisfied", str(refused.exception))
 
     def test_forbidden_user_gets_no_request(self):
-        from nautobot_jobflow.launch import LaunchForbidden
+        from nautobot_jobflow.lib.errors import LaunchForbidden
 
         make_policy(self.two_stages, jobs=[self.echo])
         stranger = make_user("stranger", run_jobs=[])
@@ -383,7 +396,7 @@ class DecisionTest(ApprovalTestBase):
         self.assertFalse(real_runs(self.echo).exists())
 
     def test_canceling_a_held_run_cancels_its_request(self):
-        from nautobot_jobflow.engine.control import cancel_run
+        from nautobot_jobflow.engine.runner import cancel_run
 
         workflow = build_workflow({"a": "Echo"})
         make_policy(self.two_stages, workflows=[workflow])

@@ -15,7 +15,7 @@ from nautobot.extras.models import JobResult
 
 from nautobot_jobflow.choices import StepRunStatusChoices as S
 from nautobot_jobflow.choices import WorkflowRunStatusChoices as R
-from nautobot_jobflow.engine.reconciler import reconcile
+from nautobot_jobflow.engine.reconcile_runs import reconcile
 from nautobot_jobflow.models import WorkflowStepRun
 from tests.fixtures import create_superuser, refresh_jobs, wait_for
 from tests.fixtures_engine import build_workflow, run_summary, start, step_runs, wait_for_run

@@ -8,7 +8,7 @@ from nautobot.extras.choices import JobCancelTypeChoices, JobResultStatusChoices
 
 from nautobot_jobflow.choices import StepRunStatusChoices as S
 from nautobot_jobflow.choices import WorkflowRunStatusChoices as R
-from nautobot_jobflow.engine.reconciler import reconcile
+from nautobot_jobflow.engine.reconcile_runs import reconcile
 from tests.fixtures import create_superuser, refresh_jobs
 from tests.fixtures_engine import build_workflow, run_summary, start, step_runs, wait_for_run
 from tests.fixtures_faults import fault_queue, wait_until_started

@@ -5,8 +5,8 @@ import re
 from nautobot.apps.testing import TestCase
 
 from nautobot_jobflow.choices import EdgeTriggerChoices, StepRunStatusChoices
-from nautobot_jobflow.engine.snapshot import build_definition
 from nautobot_jobflow.graph_svg import NODE_WIDTH, render_graph
+from nautobot_jobflow.models.snapshots import build_definition
 from tests.fixtures_workflows import add_edge, add_step, create_workflow
 
 DIAMOND = {

@@ -9,8 +9,8 @@ from nautobot.extras.models import CustomField, ObjectChange, Status, Tag
 
 from nautobot_jobflow.choices import HookEventSourceChoices
 from nautobot_jobflow.hooks.tester import change_from_body, change_from_object_change, run_test
-from nautobot_jobflow.hooks.validation import validate_for_content_types
 from nautobot_jobflow.models import HookRule
+from nautobot_jobflow.models.hook_rule_checks import validate_for_content_types
 from tests.fixtures import create_superuser, get_test_job
 from tests.fixtures_dcim import create_location_tree, device_type, role, status
 from tests.fixtures_hooks import change, content_type, create_test_devices, update_device

@@ -15,9 +15,9 @@ from nautobot.extras.models import JobResult
 from nautobot_jobflow.choices import HookFiringStatusChoices
 from nautobot_jobflow.hooks import queue
 from nautobot_jobflow.hooks.dispatch import drain
-from nautobot_jobflow.hooks.reconcile import reconcile_hooks
-from nautobot_jobflow.hooks.tasks import drain_hook_events
+from nautobot_jobflow.hooks.recover_stuck import recover_stuck_hooks
 from nautobot_jobflow.models import HookFiring, HookWindow
+from nautobot_jobflow.tasks import drain_hook_events
 from tests.fixtures import create_superuser, get_test_job, refresh_jobs, wait_for
 from tests.fixtures_hooks import clear_hook_queue, create_rule, create_test_devices, update_device
 from tests.worker import WorkerProcess
@@ -66,7 +66,7 @@ class DrainFlagTest(TransactionTestCase):
         taken, _ = queue.take_batch(dead)
         self.redis.rpush(queue.EVENTS_KEY, record(99))
         self.redis.delete(queue.DRAIN_FLAG_KEY)  # the dead drain's flag expires (its time-to-live, shortened here)
-        self.assertEqual(reconcile_hooks()[1], True, "a batch waits and no drain holds the flag: schedule one")
+        self.assertEqual(recover_stuck_hooks()[1], True, "a batch waits and no drain holds the flag: schedule one")
         self.redis.delete(queue.DRAIN_FLAG_KEY)  # (that task is not run here)
         successor = queue.claim_drain()
         again, attempt = queue.take_batch(successor)
@@ -133,7 +133,7 @@ class DrainKilledMidBatchTest(TransactionTestCase):
 
         # Its flag expires (two minutes; cut short here) and the reconciler schedules a drain on the live worker.
         self.redis.delete(queue.DRAIN_FLAG_KEY)
-        self.assertEqual(reconcile_hooks(), (0, True))
+        self.assertEqual(recover_stuck_hooks(), (0, True))
         wait_for(
             lambda: (
                 queue.pending() == 0

@@ -11,8 +11,8 @@ from nautobot.extras.models import JobResult
 from nautobot_jobflow.choices import HookEventSourceChoices, HookFiringStatusChoices, WorkflowRunStatusChoices
 from nautobot_jobflow.choices import LaunchOriginChoices as Origin
 from nautobot_jobflow.hooks import queue
-from nautobot_jobflow.launch import launch
 from nautobot_jobflow.models import HookFiring, HookWindow
+from nautobot_jobflow.service import launch
 from tests.fixtures import create_superuser, get_test_job, job_results_for, refresh_jobs, wait_for, wait_for_job_result
 from tests.fixtures_engine import build_workflow, step_runs, wait_for_run
 from tests.fixtures_hooks import (
@@ -249,12 +249,12 @@ class HookWindowRecoveryTest(TransactionTestCase):
         self.assertEqual(sweep_overdue(), 0, "fires once")
 
     def test_lost_drain_is_rescheduled_by_the_reconciler(self):
-        from nautobot_jobflow.hooks.reconcile import reconcile_hooks
+        from nautobot_jobflow.hooks.recover_stuck import recover_stuck_hooks
 
         redis = queue.connection()
         redis.delete(queue.EVENTS_KEY, queue.DRAIN_FLAG_KEY)
-        self.assertEqual(reconcile_hooks(), (0, False), "nothing waits: nothing to do")
+        self.assertEqual(recover_stuck_hooks(), (0, False), "nothing waits: nothing to do")
         redis.rpush(queue.EVENTS_KEY, queue.encode("nautobot.update.dcim.site", '{"context": {}}', None))
-        self.assertEqual(reconcile_hooks(), (0, True), "events wait and no drain holds the flag")
-        self.assertEqual(reconcile_hooks(), (0, False), "a drain is scheduled now")
+        self.assertEqual(recover_stuck_hooks(), (0, True), "events wait and no drain holds the flag")
+        self.assertEqual(recover_stuck_hooks(), (0, False), "a drain is scheduled now")
         redis.delete(queue.EVENTS_KEY, queue.DRAIN_FLAG_KEY)

@@ -7,8 +7,10 @@ from nautobot.extras.models import Job, JobResult
 from nautobot.users.models import ObjectPermission
 
 from nautobot_jobflow.choices import LaunchOriginChoices
-from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch, validate_job_data
+from nautobot_jobflow.launching.job_kwargs import validate_job_data
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import WorkflowRun
+from nautobot_jobflow.service import launch
 from tests.fixtures import get_test_job, refresh_jobs
 from tests.fixtures_engine import build_workflow
 

@@ -36,7 +36,7 @@ from nautobot_jobflow.choices import (
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
-from nautobot_jobflow.launch import launch, prepare_job_kwargs
+from nautobot_jobflow.launching.job_kwargs import prepare_job_kwargs
 from nautobot_jobflow.models import (
     ApprovalEvent,
     ApprovalPolicy,
@@ -50,6 +50,7 @@ from nautobot_jobflow.models import (
     WorkflowStep,
     WorkflowStepRun,
 )
+from nautobot_jobflow.service import launch
 from tests import fixtures_dcim
 from tests.fixtures import get_test_job, refresh_jobs, wait_for, wait_for_job_result
 from tests.fixtures_approvals import dispatch_like_beat, make_definition, make_group, make_policy, make_user

@@ -4,7 +4,7 @@ import psycopg2
 from django.db import connection
 from nautobot.apps.testing import TestCase
 
-from nautobot_jobflow.engine.reconciler import RECONCILER_LOCK_KEY, reconcile
+from nautobot_jobflow.engine.reconcile_runs import RECONCILER_LOCK_KEY, reconcile
 
 
 class ReconcilerLockTest(TestCase):

@@ -11,8 +11,9 @@ from nautobot.extras.choices import JobExecutionType, JobResultStatusChoices
 from nautobot.extras.models import Job, ScheduledJob
 
 from nautobot_jobflow.choices import LaunchOriginChoices, WorkflowRunStatusChoices
-from nautobot_jobflow.launch import launch, prepare_job_kwargs
+from nautobot_jobflow.launching.job_kwargs import prepare_job_kwargs
 from nautobot_jobflow.models import WorkflowRun
+from nautobot_jobflow.service import launch
 from tests.fixtures import get_test_job, refresh_jobs, wait_for, wait_for_job_result
 from tests.fixtures_approvals import dispatch_like_beat, make_user
 from tests.fixtures_engine import build_workflow, run_summary, wait_for_run

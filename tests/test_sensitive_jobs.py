@@ -6,10 +6,10 @@ The step form and the REST API are covered in test_workflow_views.py and test_wo
 from django.core.exceptions import ValidationError
 from nautobot.apps.testing import TestCase
 
-from nautobot_jobflow.engine.validation import refuse_sensitive_job
-from nautobot_jobflow.engine.yaml_io import import_workflow
-from nautobot_jobflow.launch import LaunchRefused
+from nautobot_jobflow.lib.errors import LaunchRefused
 from nautobot_jobflow.models import Workflow
+from nautobot_jobflow.models.workflow_checks import refuse_sensitive_job
+from nautobot_jobflow.models.workflow_yaml import import_workflow
 from tests.fixtures import create_superuser, get_test_job, refresh_jobs
 from tests.fixtures_engine import build_workflow, start
 

@@ -5,7 +5,7 @@ import json
 from django.contrib.auth import get_user_model
 from nautobot.apps.testing import TestCase
 
-from nautobot_jobflow.engine.templates import TemplateProblem, evaluate_condition, render_value
+from nautobot_jobflow.lib.sandbox import TemplateProblem, evaluate_condition, render_value
 
 CONTEXT = {"inputs": {"site": "AMS", "n": 3}, "steps": {"a": {"status": "succeeded", "result": {"ids": [1, 2]}}}}
 

@@ -2,7 +2,7 @@
 
 from django.test import SimpleTestCase
 
-from nautobot_jobflow.engine.templates import TemplateProblem, evaluate_condition, render_mapping, render_value
+from nautobot_jobflow.lib.sandbox import TemplateProblem, evaluate_condition, render_mapping, render_value
 
 CONTEXT = {"inputs": {"site": "AMS", "count": 3}, "steps": {"a": {"status": "succeeded", "result": {"ids": [1, 2]}}}}
 

@@ -11,7 +11,7 @@ from nautobot.dcim.models import Device, Location
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import Job, JobButton, JobResult
 
-from nautobot_jobflow.setup import JOB_BUTTONS, UTILIZATION_RECEIVER
+from nautobot_jobflow.seeding import JOB_BUTTONS, UTILIZATION_RECEIVER
 from tests import fixtures_dcim as dcim
 from tests.fixtures import refresh_jobs, wait_for, wait_for_job_result
 
@@ -73,7 +73,7 @@ class ButtonsSeededTest(TestCase):
             self.assertEqual([ct.model_class()._meta.label_lower for ct in button.content_types.all()], [model_label])
 
     def test_seeding_is_idempotent_and_keeps_edits(self):
-        from nautobot_jobflow.setup import seed_after_migrate
+        from nautobot_jobflow.seeding import seed_after_migrate
 
         button = button_for(Device)
         button.text = "Ports"

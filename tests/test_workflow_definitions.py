@@ -3,9 +3,9 @@
 from django.core.exceptions import ValidationError
 from nautobot.apps.testing import TestCase
 
-from nautobot_jobflow.engine import graph
-from nautobot_jobflow.engine.validation import validate_definition
+from nautobot_jobflow.lib import graph
 from nautobot_jobflow.models import WorkflowEdge, WorkflowStep
+from nautobot_jobflow.models.workflow_checks import validate_definition
 from tests.fixtures import get_test_job, refresh_jobs
 from tests.fixtures_engine import build_workflow
 

@@ -11,8 +11,9 @@ from nautobot.extras.models import JobResult
 from nautobot_jobflow.choices import DryRunModeChoices, EdgeTriggerChoices, JoinModeChoices
 from nautobot_jobflow.choices import StepRunStatusChoices as S
 from nautobot_jobflow.choices import WorkflowRunStatusChoices as R
-from nautobot_jobflow.engine.control import cancel_run, rerun_from_failed
-from nautobot_jobflow.launch import LaunchRefused
+from nautobot_jobflow.engine.control import rerun_from_failed
+from nautobot_jobflow.engine.runner import cancel_run
+from nautobot_jobflow.lib.errors import LaunchRefused
 from nautobot_jobflow.models import WorkflowStepRun
 from tests.fixtures import create_superuser, refresh_jobs, wait_for
 from tests.fixtures_engine import build_workflow, run_summary, start, step_runs, wait_for_run

@@ -243,7 +243,8 @@ class HookRuleSerializer(TaggedModelSerializerMixin, NautobotModelSerializer):
 
     def validate(self, attrs):
         """The model's clean(), then paths/filter against the object types, then the saving user's permission."""
-        from nautobot_jobflow.hooks.validation import check_target_permission, validate_for_content_types
+        from nautobot_jobflow.launching.permissions import check_target_permission
+        from nautobot_jobflow.models.hook_rule_checks import validate_for_content_types
 
         attrs = super().validate(attrs)
         instance = self._merged_instance(attrs)

@@ -128,7 +128,8 @@ class WorkflowViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, Nautob
     @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
     def run(self, request, *args, **kwargs):
         """Launch the workflow (403 when the user may not run one of its Jobs, 400 naming the bad input)."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+        from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
+        from nautobot_jobflow.service import launch
 
         workflow = self.get_object()
         body = serializers.WorkflowLaunchSerializer(data=request.data)
@@ -185,7 +186,7 @@ class WorkflowRunViewSet(
     @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
     def cancel(self, request, *args, **kwargs):
         """Cancel an active run (400 when it is already over)."""
-        from nautobot_jobflow.engine.control import cancel_run
+        from nautobot_jobflow.engine.runner import cancel_run
 
         run = self.get_object()
         try:
@@ -274,7 +275,8 @@ class LaunchRequestViewSet(RejectBadQueryValuesMixin, _ActionRestrictionMixin, R
     @action(detail=False, methods=["post"], url_path="launch-job", permission_classes=[IsAuthenticated])
     def launch_job(self, request, *args, **kwargs):
         """Run one Job through Jobflow: 202 with the request when a policy holds it, 201 with its JobResult."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+        from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
+        from nautobot_jobflow.service import launch
 
         body = serializers.JobLaunchSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -3,53 +3,50 @@
 Core's approve/deny paths (its UI, its REST API, and ours) all write an ``ApprovalWorkflowStageResponse``. The
 ``pre_save`` guard below refuses, for our requests, what core allows: self-approval, approvers outside the stage's
 group (superusers included), decisions on expired or closed requests, and approval before a required preview. Core
-then moves its stage and workflow; ``LaunchRequest.on_workflow_approved`` calls ``request_approved``, which locks the
-request row and starts it only if it is still pending, so concurrent final approvals start one run.
+then moves its stage and workflow; ``LaunchRequest.on_workflow_approved`` sends ``launch_request_decided``, whose
+receiver here (``on_request_decided``) calls ``request_approved``: it locks the request row and starts it only if it
+is still pending, so concurrent final approvals start one run. What a decision does to a held run or step is the
+engine's (``engine.held``); this module owns the request's own state.
 """
 
 import logging
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from nautobot.extras.choices import ApprovalWorkflowStateChoices, JobResultStatusChoices
 from nautobot.extras.models import ApprovalWorkflowStageResponse
 
-from nautobot_jobflow.approvals.gate import close_core_workflow, record
-from nautobot_jobflow.approvals.matching import LAUNCH_REQUEST_NATURAL_KEY
-from nautobot_jobflow.choices import (
-    ApprovalEventKindChoices,
-    LaunchRequestStatusChoices,
-    StepRunStatusChoices,
-    WorkflowRunStatusChoices,
-)
+from nautobot_jobflow import app_settings
+from nautobot_jobflow.choices import ApprovalEventKindChoices, LaunchRequestStatusChoices, WorkflowRunStatusChoices
+from nautobot_jobflow.engine.held import end_held, release_step, start_approved_run
+from nautobot_jobflow.launching.jobs import LaunchOutcome, start_approved_job
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
+from nautobot_jobflow.models import LaunchRequest, WorkflowRun
+from nautobot_jobflow.models.approval_matching import LAUNCH_REQUEST_NATURAL_KEY
 
 logger = logging.getLogger(__name__)
 
-A = ApprovalWorkflowStateChoices
-Q = LaunchRequestStatusChoices
+CORE_STATE = ApprovalWorkflowStateChoices
+REQUEST = LaunchRequestStatusChoices
 EVENT_FOR_STATUS = {
-    Q.DENIED: ApprovalEventKindChoices.DENIED,
-    Q.EXPIRED: ApprovalEventKindChoices.EXPIRED,
-    Q.CANCELED: ApprovalEventKindChoices.CANCELED,
-    Q.FAILED: ApprovalEventKindChoices.FAILED,
+    REQUEST.DENIED: ApprovalEventKindChoices.DENIED,
+    REQUEST.EXPIRED: ApprovalEventKindChoices.EXPIRED,
+    REQUEST.CANCELED: ApprovalEventKindChoices.CANCELED,
+    REQUEST.FAILED: ApprovalEventKindChoices.FAILED,
 }
+DECIDED_TEXT = {REQUEST.DENIED: "Denied.", REQUEST.CANCELED: "Canceled."}
 
 
 class ApprovalRefused(PermissionDenied):
     """A decision on a launch request that the policy does not allow; the message says why."""
 
 
-def _app_setting(name, default):
-    return settings.PLUGINS_CONFIG.get("nautobot_jobflow", {}).get(name, default)
-
-
 def self_approval_allowed(request, user):
     """The requester may approve when the policy says so, or (a superuser) when the app setting says so."""
     if request.policy is not None and request.policy.allow_self_approval:
         return True
-    return bool(user.is_superuser and _app_setting("superuser_self_approval", False))
+    return bool(user.is_superuser and app_settings.superuser_self_approval())
 
 
 def preview_finished(request):
@@ -69,29 +66,27 @@ def decision_problem(request, user, stage, state):
         return f"This request is already {request.get_status_display().lower()}."
     if request.is_expired:
         return f"This request expired at {request.expires_at:%Y-%m-%d %H:%M:%S %Z}; it can no longer be decided."
-    if stage is None or stage.state != A.PENDING or not stage.is_active_stage:
+    if stage is None or stage.state != CORE_STATE.PENDING or not stage.is_active_stage:
         return "This stage is not the one awaiting decisions."
     definition = stage.approval_workflow_stage_definition
     group = definition.approver_group if definition else None
     in_group = bool(group and group.user_set.filter(pk=user.pk).exists())
-    if state == A.APPROVED:
+    if state == CORE_STATE.APPROVED:
         if user.pk == request.user_id and not self_approval_allowed(request, user):
             return "The requester may not approve their own request."
         if not in_group:
             return f"Only members of group '{group}' may approve stage '{definition.name}'."
         if request.policy is not None and request.policy.require_preview and not preview_finished(request):
             return "The dry-run preview has not finished yet; review it before approving."
-        already = stage.approval_workflow_stage_responses.filter(user=user, state=A.APPROVED).exists()
+        already = stage.approval_workflow_stage_responses.filter(user=user, state=CORE_STATE.APPROVED).exists()
         if already:
             return "You have already approved this stage."
-    elif state == A.DENIED and not (in_group or user.is_superuser or user.pk == request.user_id):
+    elif state == CORE_STATE.DENIED and not (in_group or user.is_superuser or user.pk == request.user_id):
         return f"Only members of group '{group}' (or the requester, to withdraw it) may deny stage '{definition.name}'."
     return None
 
 
 def _request_for_stage(stage):
-    from nautobot_jobflow.models import LaunchRequest
-
     approval_workflow = stage.approval_workflow
     content_type = approval_workflow.object_under_review_content_type
     if (content_type.app_label, content_type.model) != LAUNCH_REQUEST_NATURAL_KEY:
@@ -106,7 +101,7 @@ def _request_for_stage(stage):
 
 def guard_response(sender, instance, raw=False, **kwargs):
     """pre_save on core's stage responses: refuse decisions our policies do not allow, whichever view made them."""
-    if raw or instance.state not in (A.APPROVED, A.DENIED):
+    if raw or instance.state not in (CORE_STATE.APPROVED, CORE_STATE.DENIED):
         return
     if instance.pk and sender.objects.filter(pk=instance.pk, state=instance.state).exists():
         return  # re-saving a decision already taken
@@ -122,9 +117,9 @@ def guard_response(sender, instance, raw=False, **kwargs):
 def record_response(sender, instance, created=False, raw=False, **kwargs):
     """post_save on core's stage responses: audit approvals, denials and comments on our requests."""
     kinds = {
-        A.APPROVED: ApprovalEventKindChoices.APPROVED,
-        A.DENIED: ApprovalEventKindChoices.DENIED,
-        A.COMMENT: ApprovalEventKindChoices.COMMENT,
+        CORE_STATE.APPROVED: ApprovalEventKindChoices.APPROVED,
+        CORE_STATE.DENIED: ApprovalEventKindChoices.DENIED,
+        CORE_STATE.COMMENT: ApprovalEventKindChoices.COMMENT,
     }
     if raw or instance.state not in kinds:
         return
@@ -133,8 +128,8 @@ def record_response(sender, instance, created=False, raw=False, **kwargs):
         return
     stage_name = getattr(instance.approval_workflow_stage.approval_workflow_stage_definition, "name", "?")
     text = f"Stage '{stage_name}'" + (f": {instance.comments}" if instance.comments else "")
-    preview = request.preview_job_result or request.preview_run if instance.state == A.APPROVED else None
-    record(request, kinds[instance.state], instance.user, text, preview=preview)
+    preview = request.preview_job_result or request.preview_run if instance.state == CORE_STATE.APPROVED else None
+    request.record_event(kinds[instance.state], instance.user, text, preview=preview)
 
 
 def decide(request, user, action, comments=""):
@@ -143,21 +138,21 @@ def decide(request, user, action, comments=""):
     Raises ApprovalRefused with the reason when the decision is not allowed.
     """
     approval_workflow = request.approval_workflow
-    if approval_workflow is None or approval_workflow.current_state != A.PENDING:
+    if approval_workflow is None or approval_workflow.current_state != CORE_STATE.PENDING:
         raise ApprovalRefused(f"This request is already {request.get_status_display().lower()}.")
     stage = approval_workflow.active_stage
-    state = {"approve": A.APPROVED, "deny": A.DENIED, "comment": A.COMMENT}[action]
-    if state != A.COMMENT:
+    state = {"approve": CORE_STATE.APPROVED, "deny": CORE_STATE.DENIED, "comment": CORE_STATE.COMMENT}[action]
+    if state != CORE_STATE.COMMENT:
         problem = decision_problem(request, user, stage, state)
         if problem:
-            record(request, ApprovalEventKindChoices.REFUSED, user, f"{action.title()} refused: {problem}")
+            request.record_event(ApprovalEventKindChoices.REFUSED, user, f"{action.title()} refused: {problem}")
             raise ApprovalRefused(problem)
     elif not comments:
         raise ApprovalRefused("A comment needs some text.")
     with transaction.atomic():
         response, _ = ApprovalWorkflowStageResponse.objects.get_or_create(approval_workflow_stage=stage, user=user)
         response.comments = comments or response.comments
-        if state != A.COMMENT or response.state == A.PENDING:
+        if state != CORE_STATE.COMMENT or response.state == CORE_STATE.PENDING:
             response.state = state
         response.save()
     request.refresh_from_db()
@@ -178,106 +173,78 @@ def cancel_request(request, user, reason=""):
 
 def _locked(request_pk):
     """Lock the held run (if any) and then the request, always in that order."""
-    from nautobot_jobflow.models import LaunchRequest, WorkflowRun
-
     run_id = LaunchRequest.objects.filter(pk=request_pk).values_list("workflow_run_id", flat=True).first()
     run = WorkflowRun.objects.select_for_update().filter(pk=run_id).first() if run_id else None
     request = LaunchRequest.objects.select_for_update().filter(pk=request_pk).first()
     return run, request
 
 
+def on_request_decided(sender, request_pk, status, **kwargs):
+    """``launch_request_decided`` receiver: core's approval workflow of a request reached a final state."""
+    if status == REQUEST.LAUNCHED:
+        request_approved(request_pk)
+    else:
+        request_ended(request_pk, status, DECIDED_TEXT.get(status, ""))
+
+
 def request_approved(request_pk):
     """Core approved the request: start it, exactly once, or record why it could not start."""
-    from nautobot_jobflow.engine.runner import schedule_advance
-    from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, start_approved
-
     with transaction.atomic():
         run, request = _locked(request_pk)
-        if request is None or request.status != Q.PENDING:
+        if request is None or request.status != REQUEST.PENDING:
             return
         if request.is_expired:
-            _end(request, run, Q.EXPIRED, f"Expired at {request.expires_at:%Y-%m-%d %H:%M:%S %Z} before approval.")
+            _end(
+                request, run, REQUEST.EXPIRED, f"Expired at {request.expires_at:%Y-%m-%d %H:%M:%S %Z} before approval."
+            )
             return
         try:
-            outcome = start_approved(request)
+            outcome = _start(request, run)
         except (LaunchRefused, LaunchForbidden) as problem:
-            _end(request, run, Q.FAILED, f"Approved, but could not start: {_text(problem)}")
+            _end(request, run, REQUEST.FAILED, f"Approved, but could not start: {refusal_text(problem)}")
             return
         now = timezone.now()
-        request.status = Q.LAUNCHED
+        request.status = REQUEST.LAUNCHED
         request.decided = now
         request.job_result = outcome.job_result
         request.message = "Approved and launched."
         request.save()
-        record(request, ApprovalEventKindChoices.LAUNCHED, None, _launched_text(outcome))
+        request.record_event(ApprovalEventKindChoices.LAUNCHED, None, _launched_text(outcome))
         if request.step_run_id:
-            step_run = request.step_run
-            step_run.job_result = outcome.job_result
-            step_run.status = StepRunStatusChoices.RUNNING
-            step_run.started = now
-            step_run.save(update_fields=["job_result", "status", "started"])
-            _resume(run)
-            timeout = run.definition["steps"].get(step_run.step_name, {}).get("timeout")
-            if timeout:
-                schedule_advance(run.pk, timeout + 1)
+            release_step(run, request.step_run, outcome.job_result, now)
+
+
+def _start(request, run):
+    """Start what an approved request holds, re-checking the requester's permissions (under the row lock)."""
+    user = request.user
+    if user is None or not user.is_active:
+        raise LaunchForbidden(f"The requester '{request.user_name}' no longer exists or is inactive.")
+    if request.job_id:
+        return LaunchOutcome(job_result=start_approved_job(request, user))
+    if request.step_run_id or run is None:
+        raise LaunchRefused({"job": f"'{request.target_name}' no longer exists."})
+    return start_approved_run(run, user)
 
 
 def request_ended(request_pk, status, message):
     """Core denied or canceled the request (or it expired): it never runs."""
     with transaction.atomic():
         run, request = _locked(request_pk)
-        if request is None or request.status != Q.PENDING:
+        if request is None or request.status != REQUEST.PENDING:
             return
-        if status == Q.DENIED:
+        if status == REQUEST.DENIED:
             message = _denial_text(request) or message
         _end(request, run, status, message)
 
 
 def _end(request, run, status, message):
-    from nautobot_jobflow.engine.runner import advance
-
     now = timezone.now()
     request.status = status
     request.decided = now
     request.message = message
     request.save()
-    record(request, EVENT_FOR_STATUS[status], None, message)
-    if request.step_run_id:
-        step_run = request.step_run
-        if step_run.status == StepRunStatusChoices.AWAITING_APPROVAL:
-            step_run.status = StepRunStatusChoices.FAILED
-            step_run.error = f"Step '{step_run.step_name}': {message}"
-            step_run.finished = now
-            step_run.save(update_fields=["status", "error", "finished"])
-            _resume(run)
-            run_id = run.pk
-            transaction.on_commit(lambda: advance(run_id))
-    elif run is not None and run.status == WorkflowRunStatusChoices.AWAITING_APPROVAL and run.started is None:
-        run.status = WorkflowRunStatusChoices.CANCELED
-        run.error = f"Not run: {message}"
-        run.finished = now
-        run.save(update_fields=["status", "error", "finished"])
-        _notify_parent(run)
-
-
-def _resume(run):
-    """After a gated step is decided, the run is running again unless another step still awaits approval."""
-    if run is None or run.status != WorkflowRunStatusChoices.AWAITING_APPROVAL:
-        return
-    if not run.step_runs.filter(status=StepRunStatusChoices.AWAITING_APPROVAL).exists():
-        run.status = WorkflowRunStatusChoices.RUNNING
-        run.save(update_fields=["status"])
-
-
-def _notify_parent(run):
-    from nautobot_jobflow.engine.runner import advance
-    from nautobot_jobflow.models import WorkflowStepRun
-
-    if run.parent_step_run_id:
-        parent_run_id = WorkflowStepRun.objects.filter(pk=run.parent_step_run_id).values_list("run_id", flat=True)
-        parent_run_id = parent_run_id.first()
-        if parent_run_id:
-            transaction.on_commit(lambda: advance(parent_run_id))
+    request.record_event(EVENT_FOR_STATUS[status], None, message)
+    end_held(run, request.step_run if request.step_run_id else None, message, now)
 
 
 def _denial_text(request):
@@ -286,7 +253,7 @@ def _denial_text(request):
         return ""
     response = (
         ApprovalWorkflowStageResponse.objects.filter(
-            approval_workflow_stage__approval_workflow=approval_workflow, state=A.DENIED
+            approval_workflow_stage__approval_workflow=approval_workflow, state=CORE_STATE.DENIED
         )
         .select_related("user")
         .order_by("-last_updated")
@@ -303,38 +270,18 @@ def _launched_text(outcome):
     return f"Started workflow run {outcome.run.pk}."
 
 
-def _text(problem):
-    if hasattr(problem, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in problem.message_dict.items())
-    return " ".join(getattr(problem, "messages", None) or [str(problem)])
-
-
 def expire_due(log=logger):
     """Expire every pending request past its expiry time (run by the reconciler every minute). Returns a count."""
-    from nautobot_jobflow.models import LaunchRequest
-
-    due = LaunchRequest.objects.filter(status=Q.PENDING, expires_at__lte=timezone.now()).values_list("pk", flat=True)
+    due = LaunchRequest.objects.filter(status=REQUEST.PENDING, expires_at__lte=timezone.now()).values_list(
+        "pk", flat=True
+    )
     expired = 0
     for pk in list(due):
         request = LaunchRequest.objects.get(pk=pk)
-        request_ended(pk, Q.EXPIRED, f"Expired at {request.expires_at:%Y-%m-%d %H:%M:%S %Z} without a decision.")
+        request_ended(pk, REQUEST.EXPIRED, f"Expired at {request.expires_at:%Y-%m-%d %H:%M:%S %Z} without a decision.")
         request.refresh_from_db()
-        if request.status == Q.EXPIRED:
-            close_core_workflow(request)
+        if request.status == REQUEST.EXPIRED:
+            request.close_core_workflow()
             log.info("Expired launch request %s (%s).", request.pk, request)
             expired += 1
     return expired
-
-
-def close_run_requests(run, user):
-    """Cancel the pending requests holding ``run`` or its steps; called by cancel_run under the run's lock."""
-    from nautobot_jobflow.models import LaunchRequest
-
-    who = f" by {user}" if user else ""
-    for request in LaunchRequest.objects.select_for_update().filter(workflow_run=run, status=Q.PENDING):
-        request.status = Q.CANCELED
-        request.decided = timezone.now()
-        request.message = f"The run was canceled{who}."
-        request.save()
-        record(request, ApprovalEventKindChoices.CANCELED, user, request.message)
-        close_core_workflow(request)

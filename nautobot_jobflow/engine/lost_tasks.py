@@ -20,6 +20,8 @@ from nautobot.extras.choices import JobQueueTypeChoices, JobResultStatusChoices
 from nautobot.extras.models import JobQueue
 
 from nautobot_jobflow.choices import StepRunStatusChoices
+from nautobot_jobflow.launching.enqueue import resend_job_result
+from nautobot_jobflow.launching.job_kwargs import prepare_job_kwargs
 from nautobot_jobflow.models import WorkflowStepRun
 
 logger = logging.getLogger(__name__)
@@ -79,10 +81,8 @@ def resend(step_run):
     """Send the lost task of ``step_run`` again: the same JobResult, the same Job and inputs, on the same queue.
 
     This is not a new launch (permissions, approvals and input validation were passed when the step started):
-    ``launch.resend_job_result`` asks Nautobot to send the existing PENDING JobResult again.
+    ``launching.enqueue.resend_job_result`` asks Nautobot to send the existing PENDING JobResult again.
     """
-    from nautobot_jobflow.launch import prepare_job_kwargs, resend_job_result
-
     job_result = step_run.job_result
     job = job_result.job_model
     data = dict(step_run.rendered_inputs or {})

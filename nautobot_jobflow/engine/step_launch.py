@@ -10,6 +10,10 @@ import json
 from nautobot.extras.models import Job, JobQueue
 
 from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.launching.job_kwargs import prepare_job_kwargs
+from nautobot_jobflow.launching.jobs import launch_job_kwargs
+from nautobot_jobflow.launching.permissions import check_job_runnable
+from nautobot_jobflow.models import ApprovalPolicy
 
 
 class StepSkipped(Exception):
@@ -17,7 +21,7 @@ class StepSkipped(Exception):
 
 
 class StepLauncher:
-    """Per-advance caches around ``launch.launch_job_kwargs`` for the steps of one run."""
+    """Per-advance caches around ``launching.jobs.launch_job_kwargs`` for the steps of one run."""
 
     def __init__(self, run):
         self.run = run
@@ -32,8 +36,6 @@ class StepLauncher:
 
         Raises ``Job.DoesNotExist`` when the Job is gone, ``StepSkipped`` in a dry run of a Job that cannot dry-run.
         """
-        from nautobot_jobflow.launch import check_job_runnable, prepare_job_kwargs
-
         job = self.job(job_id)
         if self.run.dryrun:
             if not job.supports_dryrun:
@@ -49,8 +51,6 @@ class StepLauncher:
 
     def start(self, job, job_kwargs, job_queue_id, step_run):
         """Gate and enqueue the step's Job; returns the launch outcome (``approval_required``: a policy holds it)."""
-        from nautobot_jobflow.launch import launch_job_kwargs
-
         return launch_job_kwargs(
             job,
             job_kwargs,
@@ -65,9 +65,9 @@ class StepLauncher:
     def policies(self):
         """Enabled approval policies, loaded once per advance; no query when the run's lock query found none."""
         if self._policies is None:
-            from nautobot_jobflow.approvals.matching import enabled_policies
-
-            self._policies = enabled_policies() if getattr(self.run, "has_enabled_policies", True) else []
+            self._policies = (
+                ApprovalPolicy.objects.enabled_for_matching() if getattr(self.run, "has_enabled_policies", True) else []
+            )
         return self._policies
 
     def job(self, pk):

@@ -12,7 +12,9 @@ Template names (documented in docs/user/hook-rules.md):
 
 from dataclasses import dataclass
 
-from nautobot_jobflow.hooks.conditions import change_event
+from django.contrib.contenttypes.models import ContentType
+
+from nautobot_jobflow.lib.conditions import change_event
 
 
 @dataclass
@@ -107,3 +109,8 @@ def completion_context(rule, completion):
 def rule_context(rule):
     """The ``rule`` template variable."""
     return {"name": rule.name, "id": str(rule.pk)}
+
+
+def content_type(app_label, model):
+    """The ContentType row, read from the database (a long-lived worker must not trust ids it cached)."""
+    return ContentType.objects.filter(app_label=app_label, model=model).first()

@@ -13,12 +13,12 @@ from django.contrib.contenttypes.models import ContentType
 
 from nautobot_jobflow.choices import HookFiringStatusChoices
 from nautobot_jobflow.hooks import queue
-from nautobot_jobflow.hooks.conditions import evaluate
-from nautobot_jobflow.hooks.context import ChangeEvent, single_context
+from nautobot_jobflow.hooks.context import ChangeEvent, content_type, single_context
 from nautobot_jobflow.hooks.depth import blocked_by_loop_protection, depths_of_job_results
 from nautobot_jobflow.hooks.fire import fire, load_target, record
 from nautobot_jobflow.hooks.registry import REGISTRY
 from nautobot_jobflow.hooks.windows import join_windows, sweep_overdue
+from nautobot_jobflow.lib.conditions import evaluate
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +110,6 @@ def event_firing_fields(event):
         "object_repr": event.object_repr,
         "request_id": event.request_id,
     }
-
-
-def content_type(app_label, model):
-    """The ContentType row, read from the database (a long-lived worker must not trust ids it cached)."""
-    return ContentType.objects.filter(app_label=app_label, model=model).first()
 
 
 def _record_loop_skips(blocked, users):

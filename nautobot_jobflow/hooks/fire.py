@@ -11,9 +11,10 @@ from django.db import IntegrityError, transaction
 from nautobot.extras.models import Job
 
 from nautobot_jobflow.choices import HookFiringStatusChoices, LaunchOriginChoices
-from nautobot_jobflow.engine.templates import TemplateProblem, render_mapping
-from nautobot_jobflow.launch import refusal_text as _messages  # one-line launch error text
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
+from nautobot_jobflow.lib.sandbox import TemplateProblem, render_mapping
 from nautobot_jobflow.models import HookFiring, Workflow
+from nautobot_jobflow.service import launch
 
 logger = logging.getLogger(__name__)
 MAX_REASON_CHARS = 2000
@@ -33,8 +34,6 @@ def render_inputs(rule, context):
 
 def fire(rule, context, user, depth=0, target=None, dedupe_key="", **firing_fields):
     """Launch the rule's target for one event (or one window); returns the saved HookFiring (None: already fired)."""
-    from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
-
     try:
         with transaction.atomic():
             firing = HookFiring(
@@ -57,9 +56,9 @@ def fire(rule, context, user, depth=0, target=None, dedupe_key="", **firing_fiel
                 firing.reason = f"Input template: {problem}"
             except LaunchForbidden as error:
                 firing.status = HookFiringStatusChoices.SKIPPED
-                firing.reason = _messages(error)
+                firing.reason = refusal_text(error)
             except LaunchRefused as error:
-                firing.reason = f"Launch refused: {_messages(error)}"
+                firing.reason = f"Launch refused: {refusal_text(error)}"
             else:
                 firing.job_result = outcome.job_result
                 firing.workflow_run = outcome.run

@@ -24,9 +24,13 @@ import uuid
 import redis
 from django.conf import settings
 from django_redis import get_redis_connection
+from nautobot.core.celery import app
+
+from nautobot_jobflow import app_settings
 
 EVENTS_KEY = "nautobot_jobflow:hook_events"
 DRAIN_FLAG_KEY = "nautobot_jobflow:hook_drain_scheduled"
+DRAIN_TASK = "nautobot_jobflow.drain_hook_events"  # defined in nautobot_jobflow.tasks, sent by name
 PROCESSING_KEY = "nautobot_jobflow:hook_events_processing"
 ATTEMPTS_KEY = "nautobot_jobflow:hook_events_processing_attempts"
 DRAIN_FLAG_SECONDS = 120
@@ -43,10 +47,10 @@ def _broker_client(url):
 def connection():
     """The Redis of Celery's broker: it must keep what it holds (a cache Redis may evict or be flushed).
 
-    ``PLUGINS_CONFIG["nautobot_jobflow"]["hook_queue_redis_url"]`` overrides it; a broker that is not Redis falls back
-    to the Redis of Nautobot's cache.
+    The app setting ``hook_queue_redis_url`` overrides it; a broker that is not Redis falls back to the Redis of
+    Nautobot's cache.
     """
-    url = settings.PLUGINS_CONFIG.get("nautobot_jobflow", {}).get("hook_queue_redis_url") or settings.CELERY_BROKER_URL
+    url = app_settings.hook_queue_redis_url() or settings.CELERY_BROKER_URL
     if str(url).startswith(("redis://", "rediss://", "unix://")):
         return _broker_client(url)
     return get_redis_connection("default")
@@ -72,9 +76,7 @@ def push(records):
 
 def schedule_drain():
     """Ask any worker to drain the queue."""
-    from nautobot_jobflow.hooks.tasks import drain_hook_events
-
-    drain_hook_events.apply_async()
+    app.send_task(DRAIN_TASK)
 
 
 # KEYS[1] flag, KEYS[2] queue, KEYS[3] processing list, KEYS[4] attempts; ARGV[1] token, ARGV[2] ttl, ARGV[3] size.

@@ -16,7 +16,8 @@ from django.core.cache import cache
 from django.db import DatabaseError, transaction
 
 from nautobot_jobflow.choices import HookEventSourceChoices
-from nautobot_jobflow.hooks.conditions import ConditionProblem, parse_conditions
+from nautobot_jobflow.lib.conditions import ConditionProblem, parse_conditions
+from nautobot_jobflow.models import HookRule
 
 logger = logging.getLogger(__name__)
 
@@ -100,8 +101,6 @@ class RuleRegistry:
         return self
 
     def _load(self):
-        from nautobot_jobflow.models import HookRule
-
         by_topic, completion = {}, {key: [] for key in self.completion}
         rules = HookRule.objects.filter(enabled=True).prefetch_related(
             "content_types", "completion_jobs", "completion_workflows"

@@ -8,9 +8,9 @@ nothing. Input: a recorded ObjectChange, or a change described by hand (``action
 from django.core.exceptions import ValidationError
 
 from nautobot_jobflow.choices import HookEventSourceChoices
-from nautobot_jobflow.engine.templates import TemplateProblem, render_mapping
-from nautobot_jobflow.hooks.conditions import ConditionProblem, change_event, evaluate, parse_conditions
 from nautobot_jobflow.hooks.context import batch_context, completion_context, single_context
+from nautobot_jobflow.lib.conditions import ConditionProblem, change_event, evaluate, parse_conditions
+from nautobot_jobflow.lib.sandbox import TemplateProblem, render_mapping
 
 ACTIONS = ("create", "update", "delete")
 UNKNOWN_BEFORE = (

@@ -13,9 +13,10 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from nautobot.core.celery import app
 
 from nautobot_jobflow.choices import HookWindowStatusChoices
-from nautobot_jobflow.hooks.context import batch_context, single_context
+from nautobot_jobflow.hooks.context import batch_context, content_type, single_context
 from nautobot_jobflow.hooks.fire import fire
 from nautobot_jobflow.models import HookRule, HookWindow, HookWindowEvent
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 OPEN = HookWindowStatusChoices.OPEN
 OVERDUE_GRACE = timedelta(seconds=30)
 ATTEMPTS = 3
+FIRE_WINDOW_TASK = "nautobot_jobflow.fire_hook_window"  # defined in nautobot_jobflow.tasks, sent by name
 
 
 def group_key(rule, event, user):
@@ -137,11 +139,9 @@ def _add_earlier_counts(rows, windows):
 
 def schedule_fire(window, now=None):
     """Fire the window when it closes (after commit)."""
-    from nautobot_jobflow.hooks.tasks import fire_hook_window
-
     countdown = max(0.0, (window.fires_at - (now or timezone.now())).total_seconds())
     window_id = str(window.pk)
-    transaction.on_commit(lambda: fire_hook_window.apply_async(args=[window_id], countdown=countdown))
+    transaction.on_commit(lambda: app.send_task(FIRE_WINDOW_TASK, args=[window_id], countdown=countdown))
 
 
 def fire_window(window_id):
@@ -172,8 +172,6 @@ def window_context(rule, changes):
 
 def window_firing_fields(rule, window, changes):
     """What the firing records about the window's objects."""
-    from nautobot_jobflow.hooks.dispatch import content_type
-
     fields = {"object_count": len(changes)}
     if rule.batch:
         fields.update(action="batch", object_repr=f"{len(changes)} object(s), {window.event_count} change(s)")

@@ -5,8 +5,13 @@ Both run :func:`run_report`, which uses the counting code in :mod:`nautobot_jobf
 
 from nautobot.apps.jobs import BooleanVar, Job, JobButtonReceiver, MultiObjectVar, ObjectVar
 from nautobot.dcim.models import Device, Location
+from nautobot.extras.models import Job as JobModel
 from nautobot.extras.models import Role, Status
 
+from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.launching.jobs import hold_if_covered
+from nautobot_jobflow.launching.permissions import check_job_runnable
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.reports.utilization import build_report
 
 name = "Jobflow"  # the grouping of these Jobs in Nautobot's Jobs list
@@ -157,8 +162,6 @@ class InterfaceUtilizationButton(JobButtonReceiver):
         Otherwise run permission on the button's receiver alone would give the report to a user refused it.
         (A disabled report Job does not stop the button, as before: only permission is checked here.)
         """
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, check_job_runnable
-
         try:
             check_job_runnable(self._report_job(), self.user)
         except LaunchRefused:
@@ -169,16 +172,11 @@ class InterfaceUtilizationButton(JobButtonReceiver):
 
     @staticmethod
     def _report_job():
-        from nautobot.extras.models import Job as JobModel
-
         return JobModel.objects.get(
             module_name=InterfaceUtilizationReport.__module__, job_class_name=InterfaceUtilizationReport.__name__
         )
 
     def _held_for_approval(self, obj):
-        from nautobot_jobflow.choices import LaunchOriginChoices
-        from nautobot_jobflow.launch import hold_if_covered
-
         report_job = self._report_job()
         if not isinstance(obj, (Device, Location)):
             return False

@@ -3,8 +3,13 @@
 from nautobot.apps.jobs import BooleanVar, IntegerVar, Job, JSONVar, ObjectVar
 from nautobot.extras.choices import JobExecutionType
 
+from nautobot_jobflow.approvals.decisions import expire_due
 from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.engine.reconcile_runs import reconcile
+from nautobot_jobflow.hooks.recover_stuck import recover_stuck_hooks
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
 from nautobot_jobflow.models import Workflow
+from nautobot_jobflow.service import launch
 
 name = "Jobflow"
 
@@ -45,8 +50,6 @@ class RunWorkflow(Job):
 
     def run(self, workflow, inputs=None, dry_run=False):
         """Launch the workflow; fail with a clear message when the launch is refused."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch, refusal_text
-
         origin = self._origin()
         self.logger.info("Launching workflow '%s' as %s (origin: %s).", workflow, self.user, origin)
         try:
@@ -79,9 +82,6 @@ class ReconcileWorkflowRuns(Job):
 
     def run(self, stale_after=60):
         """Advance and reap; log what was done."""
-        from nautobot_jobflow.approvals.decisions import expire_due
-        from nautobot_jobflow.engine.reconciler import reconcile
-
         expired = expire_due(log=self.logger)
         done = reconcile(stale_after=stale_after, log=self.logger)
         self.logger.info(
@@ -93,9 +93,7 @@ class ReconcileWorkflowRuns(Job):
             done.resent,
         )
         # Hook rules: windows whose fire task was lost, events whose drain was lost.
-        from nautobot_jobflow.hooks.reconcile import reconcile_hooks
-
-        windows, drain_scheduled = reconcile_hooks()
+        windows, drain_scheduled = recover_stuck_hooks()
         if windows or drain_scheduled:
             self.logger.info("Hook rules: fired %d overdue window(s); drain rescheduled: %s.", windows, drain_scheduled)
         return {**done._asdict(), "expired": expired, "hook_windows_fired": windows}

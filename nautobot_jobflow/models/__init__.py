@@ -1,20 +1,21 @@
-"""Models of nautobot-jobflow, one module per capability."""
+"""Models of nautobot-jobflow, one module per capability; validation and lookups live next to them."""
 
-from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, LaunchRequest
+from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, LaunchRequest, launch_request_decided
+from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 
 __all__ = [
     "ApprovalEvent",
     "ApprovalPolicy",
+    "HookFiring",
+    "HookRule",
+    "HookWindow",
+    "HookWindowEvent",
     "LaunchRequest",
     "Workflow",
     "WorkflowEdge",
     "WorkflowRun",
     "WorkflowStep",
     "WorkflowStepRun",
+    "launch_request_decided",
 ]
-
-# Hook rules (issue 6)
-from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
-
-__all__ += ["HookFiring", "HookRule", "HookWindow", "HookWindowEvent"]

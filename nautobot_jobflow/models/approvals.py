@@ -11,10 +11,14 @@ self-approval, the dry-run preview, and the gate in ``launch()`` that every entr
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.dispatch import Signal
 from django.urls import reverse
 from django.utils import timezone
 from nautobot.apps.models import BaseModel, OrganizationalModel, PrimaryModel, extras_features
+from nautobot.core.models.managers import BaseManager
+from nautobot.extras.choices import ApprovalWorkflowStateChoices
+from nautobot.extras.models import ApprovalWorkflow
 from nautobot.extras.models.mixins import ApprovableModelMixin
 
 from nautobot_jobflow.choices import (
@@ -23,8 +27,15 @@ from nautobot_jobflow.choices import (
     LaunchRequestStatusChoices,
     PolicyTargetChoices,
 )
+from nautobot_jobflow.models.approval_matching import object_filter_problem, stage_problems
+from nautobot_jobflow.models.approval_queries import ApprovalPolicyQuerySet, LaunchRequestQuerySet
 
 MAX_EXPIRY_MINUTES = 90 * 24 * 60
+
+# Sent when core's approval workflow of a LaunchRequest reaches a final state, with ``request_pk`` and ``status``
+# (approved, denied or canceled). The app's decision logic (``approvals.decisions``) receives it: models only say
+# what happened, the layer above decides what follows (start the launch, or record why it never runs).
+launch_request_decided = Signal()
 
 
 @extras_features("custom_fields", "custom_links", "export_templates", "graphql", "relationships", "webhooks")
@@ -105,6 +116,8 @@ class ApprovalPolicy(PrimaryModel):
         help_text="Refuse launches whose target cannot dry-run, and approvals before the preview has finished.",
     )
 
+    objects = BaseManager.from_queryset(ApprovalPolicyQuerySet)()
+
     natural_key_field_names = ["name"]
 
     class Meta:
@@ -123,8 +136,6 @@ class ApprovalPolicy(PrimaryModel):
     def clean(self):
         """Stages, expiry, origins and the object filter must make sense; errors name the field."""
         super().clean()
-        from nautobot_jobflow.approvals.matching import object_filter_problem, stage_problems
-
         if self.expiry_minutes is not None and not 0 < self.expiry_minutes <= MAX_EXPIRY_MINUTES:
             raise ValidationError(
                 {"expiry_minutes": f"Expiry must be between 1 and {MAX_EXPIRY_MINUTES} minutes (or empty for none)."}
@@ -207,6 +218,8 @@ class LaunchRequest(ApprovableModelMixin, OrganizationalModel):
     )
     preview_note = models.CharField(max_length=255, blank=True)
 
+    objects = BaseManager.from_queryset(LaunchRequestQuerySet)()
+
     class Meta:
         ordering = ["-created"]
 
@@ -248,27 +261,51 @@ class LaunchRequest(ApprovableModelMixin, OrganizationalModel):
         """The preview's JobResult or WorkflowRun, if one was started."""
         return self.preview_job_result or self.preview_run
 
-    # Core calls these from ApprovalWorkflow.save() / cancel(); the app's decision logic lives in approvals/.
+    def record_event(self, kind, user, message="", preview=None):
+        """Append one line to the request's audit trail (``preview``: the JobResult or run the approver saw)."""
+        return ApprovalEvent.objects.create(
+            request=self,
+            kind=kind,
+            user=user if getattr(user, "pk", None) else None,
+            user_name=getattr(user, "username", "") or "",
+            message=message,
+            preview_job_result=preview if preview is not None and preview._meta.model_name == "jobresult" else None,
+            preview_run=preview if preview is not None and preview._meta.model_name == "workflowrun" else None,
+        )
+
+    def close_core_workflow(self, state=ApprovalWorkflowStateChoices.CANCELED):
+        """Mark core's approval workflow (and its pending stages) closed without calling back into the request."""
+        approval_workflow = self.approval_workflow
+        if approval_workflow is None:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            approval_workflow.approval_workflow_stages.filter(state=ApprovalWorkflowStateChoices.PENDING).update(
+                state=state, decision_date=now
+            )
+            ApprovalWorkflow.objects.filter(
+                pk=approval_workflow.pk, current_state=ApprovalWorkflowStateChoices.PENDING
+            ).update(current_state=state, decision_date=now)
+
+    # Core calls these from ApprovalWorkflow.save() / cancel(); what follows is decided in approvals.decisions.
     def on_workflow_initiated(self, approval_workflow):
-        """Nothing to do: the request is created pending by the gate."""
+        """Nothing to do: the request is created pending by the approval hold."""
 
     def on_workflow_approved(self, approval_workflow):
-        """Core's approval workflow reached 'approved': start the launch exactly once."""
-        from nautobot_jobflow.approvals.decisions import request_approved
-
-        request_approved(self.pk)
+        """Core's approval workflow reached 'approved': the launch starts exactly once."""
+        launch_request_decided.send(
+            sender=LaunchRequest, request_pk=self.pk, status=LaunchRequestStatusChoices.LAUNCHED
+        )
 
     def on_workflow_denied(self, approval_workflow):
         """Core's approval workflow reached 'denied': the launch never runs."""
-        from nautobot_jobflow.approvals.decisions import request_ended
-
-        request_ended(self.pk, LaunchRequestStatusChoices.DENIED, "Denied.")
+        launch_request_decided.send(sender=LaunchRequest, request_pk=self.pk, status=LaunchRequestStatusChoices.DENIED)
 
     def on_workflow_canceled(self, approval_workflow):
         """Core's approval workflow was canceled: the launch never runs."""
-        from nautobot_jobflow.approvals.decisions import request_ended
-
-        request_ended(self.pk, LaunchRequestStatusChoices.CANCELED, "Canceled.")
+        launch_request_decided.send(
+            sender=LaunchRequest, request_pk=self.pk, status=LaunchRequestStatusChoices.CANCELED
+        )
 
     def get_approval_template(self):
         """Core's approve page for our requests shows the preview above the form."""

@@ -20,6 +20,7 @@ from nautobot_jobflow.choices import (
     HookMatchChoices,
     HookWindowStatusChoices,
 )
+from nautobot_jobflow.models.hook_rule_checks import validate_rule
 
 MAX_DEBOUNCE_SECONDS = 24 * 3600
 
@@ -167,8 +168,6 @@ class HookRule(PrimaryModel):
     def clean(self):
         """Everything that could fail when the rule fires is checked here, as field errors."""
         super().clean()
-        from nautobot_jobflow.hooks.validation import validate_rule
-
         validate_rule(self)
 
 

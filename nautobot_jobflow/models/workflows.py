@@ -15,6 +15,8 @@ from nautobot_jobflow.choices import (
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
+from nautobot_jobflow.lib.json_schema import schema_errors, validate_against_schema
+from nautobot_jobflow.models.workflow_checks import validate_edge, validate_step
 
 MAX_RETRIES = 10
 MAX_TIMEOUT = 7 * 24 * 3600
@@ -50,8 +52,6 @@ class Workflow(PrimaryModel):
     def clean(self):
         """Validate the input schema and the default inputs against it."""
         super().clean()
-        from nautobot_jobflow.engine.inputs import schema_errors, validate_against_schema
-
         if not isinstance(self.input_schema, dict):
             raise ValidationError({"input_schema": "The input schema must be a JSON object."})
         if not isinstance(self.default_inputs, dict):
@@ -129,8 +129,6 @@ class WorkflowStep(BaseModel, ChangeLoggedModel):
     def clean(self):
         """A step runs exactly one Job or one other workflow, and its templates must parse."""
         super().clean()
-        from nautobot_jobflow.engine.validation import validate_step
-
         validate_step(self)
 
 
@@ -163,8 +161,6 @@ class WorkflowEdge(BaseModel, ChangeLoggedModel):
     def clean(self):
         """Both ends in this workflow, no self-loop, no cycle, a valid condition where one is needed."""
         super().clean()
-        from nautobot_jobflow.engine.validation import validate_edge
-
         validate_edge(self)
 
 

@@ -215,7 +215,8 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
     )
     def request_run(self, request, *args, **kwargs):
         """Run one Job through launch(): held for approval when a policy covers it, started otherwise."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+        from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
+        from nautobot_jobflow.service import launch
 
         initial = {"job": request.GET.get("job")} if request.GET.get("job") else None
         form = forms.JobRunRequestForm(request.POST if request.method == "POST" else None, initial=initial)

@@ -115,7 +115,7 @@ class HookRuleUIViewSet(NautobotUIViewSet):
 
     def form_valid(self, form):
         """Only a user who may run the target saves the rule; its creator becomes its owner."""
-        from nautobot_jobflow.hooks.validation import check_target_permission
+        from nautobot_jobflow.launching.permissions import check_target_permission
 
         if not isinstance(form, forms.HookRuleForm):  # delete confirmations, bulk forms
             return super().form_valid(form)

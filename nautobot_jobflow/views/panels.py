@@ -6,7 +6,7 @@ from nautobot.apps.ui import Panel, PostButton, SectionChoices
 from nautobot.core.templatetags import helpers
 
 from nautobot_jobflow import graph_svg
-from nautobot_jobflow.engine.snapshot import build_definition
+from nautobot_jobflow.models.snapshots import build_definition
 
 REFRESH_SECONDS = 3
 REFRESH_SCRIPT = '{}<script id="jobflow-refresh">setTimeout(function () {{ window.location.reload(); }}, {});</script>'

@@ -145,7 +145,7 @@ class WorkflowRunUIViewSet(
     @action(detail=True, url_path="cancel", url_name="cancel", methods=["post"], custom_view_base_action="change")
     def cancel(self, request, *args, **kwargs):
         """Cancel an active run (needs change permission on it)."""
-        from nautobot_jobflow.engine.control import cancel_run
+        from nautobot_jobflow.engine.runner import cancel_run
 
         run = self.get_object()
         try:

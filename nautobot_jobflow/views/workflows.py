@@ -136,7 +136,8 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     @staticmethod
     def _launch(request, form, workflow):
         """launch(); refusals become form errors on the field they name, forbidden Jobs a non-field error."""
-        from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, launch
+        from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
+        from nautobot_jobflow.service import launch
 
         try:
             return launch(
@@ -151,7 +152,7 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     @action(detail=True, url_path="yaml", url_name="export_yaml", methods=["get"], custom_view_base_action="view")
     def export_yaml(self, request, *args, **kwargs):
         """Download the workflow definition as ``<name>.yaml``."""
-        from nautobot_jobflow.engine.yaml_io import export_workflow
+        from nautobot_jobflow.models.workflow_yaml import export_workflow
 
         workflow = self.get_object()
         response = HttpResponse(export_workflow(workflow), content_type="application/yaml; charset=utf-8")
@@ -168,7 +169,7 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     )
     def import_yaml(self, request, *args, **kwargs):
         """Create (or replace the steps and edges of) a workflow from YAML; problems are shown as form errors."""
-        from nautobot_jobflow.engine.yaml_io import import_workflow
+        from nautobot_jobflow.models.workflow_yaml import import_workflow
 
         form = forms.WorkflowImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():

@@ -5,7 +5,7 @@ from nautobot.dcim.models import Device
 from nautobot.extras.models import JobButton, JobResult
 from playwright.sync_api import expect
 
-from nautobot_jobflow.setup import JOB_BUTTONS
+from nautobot_jobflow.seeding import JOB_BUTTONS
 from tests import fixtures_dcim as dcim
 from tests.e2e.pages import DevicePage
 

@@ -11,29 +11,21 @@ advances the run later.
 import logging
 
 from django.db import transaction
-from django.db.models.signals import post_save
 from nautobot.extras.choices import JobResultStatusChoices
-from nautobot.extras.models import JobResult
+
+from nautobot_jobflow.engine.runner import advance, advance_after_job_result
 
 logger = logging.getLogger(__name__)
 
 
 def on_job_result_saved(sender, instance, **kwargs):
-    """post_save receiver for JobResult."""
+    """post_save receiver for JobResult (connected in ``nautobot_jobflow.signals``)."""
     if instance.status in JobResultStatusChoices.READY_STATES:
-        transaction.on_commit(lambda: _safely(_advance_after, instance, f"of JobResult {instance.pk}"))
-
-
-def _advance_after(job_result):
-    from nautobot_jobflow.engine.runner import advance_after_job_result
-
-    advance_after_job_result(job_result)
+        transaction.on_commit(lambda: _safely(advance_after_job_result, instance, f"of JobResult {instance.pk}"))
 
 
 def advance_safely(run_id):
     """advance() that logs instead of raising (Celery tasks, the reconciler's follow-ups)."""
-    from nautobot_jobflow.engine.runner import advance
-
     _safely(advance, run_id, run_id)
 
 
@@ -43,8 +35,3 @@ def _safely(function, argument, which):
         function(argument)
     except Exception:
         logger.exception("Could not advance workflow run %s; the reconciler will retry", which)
-
-
-def connect():
-    """Connect the receiver (from the AppConfig's ready())."""
-    post_save.connect(on_job_result_saved, sender=JobResult, dispatch_uid="jobflow-job-result-completion")

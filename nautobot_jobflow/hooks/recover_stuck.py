@@ -4,6 +4,6 @@ from nautobot_jobflow.hooks import queue
 from nautobot_jobflow.hooks.windows import sweep_overdue
 
 
-def reconcile_hooks():
+def recover_stuck_hooks():
     """Fire overdue windows and reschedule a drain lost with its worker. Returns (windows fired, drain scheduled)."""
     return sweep_overdue(), queue.reschedule_if_stuck()

@@ -34,3 +34,16 @@ def topological_order(graph):
 def layers(graph):
     """Lists of step names, one per generation, for drawing the graph left to right."""
     return [sorted(generation) for generation in nx.topological_generations(graph)]
+
+
+def definition_graph(definition):
+    """The DiGraph of a workflow definition snapshot (``{"steps": {...}, "edges": [...]}``)."""
+    return build_graph(definition["steps"].keys(), [(edge["source"], edge["target"]) for edge in definition["edges"]])
+
+
+def with_descendants(graph, names):
+    """``names`` and every step downstream of any of them."""
+    found = set(names)
+    for name in names:
+        found |= nx.descendants(graph, name)
+    return found

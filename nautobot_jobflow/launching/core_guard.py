@@ -11,13 +11,14 @@ they are held too; core's job hooks (JobHookReceiver Jobs) are not refused, sinc
 object change. Jobflow's own system Jobs are exempt: what they start goes through ``launch()``.
 """
 
-import contextlib
-import contextvars
-
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from nautobot.extras.signals import change_context_state
 
-_launching = contextvars.ContextVar("jobflow_launching", default=False)
+from nautobot_jobflow.launching.enqueue import inside_jobflow_launch
+from nautobot_jobflow.models import ApprovalPolicy
+from nautobot_jobflow.models.approval_matching import policy_matches
+
 APP_JOBS_MODULE = "nautobot_jobflow.jobs"
 
 
@@ -25,20 +26,8 @@ class ApprovalRequired(PermissionDenied):
     """A Job covered by an approval policy was started outside Jobflow."""
 
 
-@contextlib.contextmanager
-def jobflow_launch():
-    """Mark JobResults created inside this block as made by Jobflow's launch (already gated)."""
-    token = _launching.set(True)
-    try:
-        yield
-    finally:
-        _launching.reset(token)
-
-
 def core_origin(job_result):
     """Which origin core's path corresponds to: schedule, button, api or ui."""
-    from nautobot.extras.signals import change_context_state
-
     if job_result.scheduled_job_id:
         return "schedule"
     change_context = change_context_state.get()
@@ -53,15 +42,13 @@ def core_origin(job_result):
 
 def guard_core_job_result(sender, instance, raw=False, **kwargs):
     """pre_save on JobResult: refuse a JobResult core creates for a Job a policy covers."""
-    if raw or not instance._state.adding or _launching.get():
+    if raw or not instance._state.adding or inside_jobflow_launch():
         return
     job = instance.job_model
     if job is None or job.module_name.startswith(APP_JOBS_MODULE) or job.is_job_hook_receiver:
         return
-    from nautobot_jobflow.approvals.matching import enabled_policies, policy_matches
-
     origin = core_origin(instance)
-    for policy in enabled_policies():
+    for policy in ApprovalPolicy.objects.enabled_for_matching():
         if policy.object_content_type_id is None and policy_matches(policy, job, {}, origin, False):
             url = reverse("plugins:nautobot_jobflow:launchrequest_request_run") + f"?job={job.pk}"
             raise ApprovalRequired(

@@ -29,7 +29,9 @@ from django.db import transaction
 from nautobot.extras.models import Job, JobQueue
 
 from nautobot_jobflow.choices import DryRunModeChoices, EdgeTriggerChoices, JoinModeChoices
-from nautobot_jobflow.engine.validation import validate_definition
+from nautobot_jobflow.lib.errors import refusal_text
+from nautobot_jobflow.models.workflow_checks import validate_definition
+from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowStep
 
 WORKFLOW_KEYS = {"name", "description", "enabled", "input_schema", "default_inputs", "dryrun_mode", "steps", "edges"}
 STEP_KEYS = {"name", "job", "workflow", "inputs", "join", "retries", "backoff", "timeout", "queue"}
@@ -81,12 +83,6 @@ def _problem(where, message):
     return ValidationError(f"{where}: {message}" if where else message)
 
 
-def _messages(error):
-    if hasattr(error, "message_dict"):
-        return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.message_dict.items())
-    return " ".join(error.messages)
-
-
 def _parse(text):
     try:
         document = yaml.safe_load(text)
@@ -130,8 +126,6 @@ def import_workflow(text, user=None):
 
     Everything happens in one transaction: on any ValidationError nothing is changed.
     """
-    from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowStep
-
     document = _parse(text)
     steps = document.get("steps") or []
     edges = document.get("edges") or []
@@ -157,7 +151,7 @@ def import_workflow(text, user=None):
         try:
             workflow.full_clean()
         except ValidationError as error:
-            raise _problem("workflow", _messages(error)) from None
+            raise _problem("workflow", refusal_text(error)) from None
         workflow.save()
         workflow.edges.all().delete()
         workflow.steps.all().delete()
@@ -188,7 +182,7 @@ def import_workflow(text, user=None):
             try:
                 step.full_clean()
             except ValidationError as error:
-                raise _problem(where, _messages(error)) from None
+                raise _problem(where, refusal_text(error)) from None
             step.save()
             by_name[step.name] = step
         for spec in edges:
@@ -203,6 +197,6 @@ def import_workflow(text, user=None):
             try:
                 edge.full_clean()
             except ValidationError as error:
-                raise _problem(where, _messages(error)) from None
+                raise _problem(where, refusal_text(error)) from None
             edge.save()
     return workflow

@@ -1,6 +1,7 @@
 """Frozen definitions: a run executes the snapshot taken at launch, so editing a workflow never changes a run."""
 
-from nautobot_jobflow.engine import graph as graph_utils
+from nautobot_jobflow.lib import graph as graph_utils
+from nautobot_jobflow.models.workflows import Workflow
 
 
 def build_definition(workflow):
@@ -24,7 +25,7 @@ def build_definition(workflow):
         {"source": edge.source.name, "target": edge.target.name, "trigger": edge.trigger, "condition": edge.condition}
         for edge in workflow.edges.select_related("source", "target").order_by("source__name", "target__name")
     ]
-    graph = definition_graph({"steps": steps, "edges": edges})
+    graph = graph_utils.definition_graph({"steps": steps, "edges": edges})
     return {
         "workflow": str(workflow.pk),
         "name": workflow.name,
@@ -36,17 +37,8 @@ def build_definition(workflow):
     }
 
 
-def definition_graph(definition):
-    """Networkx DiGraph of a snapshot."""
-    return graph_utils.build_graph(
-        definition["steps"].keys(), [(edge["source"], edge["target"]) for edge in definition["edges"]]
-    )
-
-
-def job_ids(definition, _workflow_model=None, _seen=None):
+def job_ids(definition, _seen=None):
     """Every Job pk a definition would start, nested workflows included (their current definitions)."""
-    from nautobot_jobflow.models import Workflow
-
     seen = _seen if _seen is not None else set()
     found = set()
     for spec in definition["steps"].values():

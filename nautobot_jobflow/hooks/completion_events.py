@@ -9,6 +9,7 @@ import logging
 
 from django.db import transaction
 from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.models import JobResult
 
 from nautobot_jobflow.choices import (
     HookCompletionStatusChoices,
@@ -16,9 +17,12 @@ from nautobot_jobflow.choices import (
     HookFiringStatusChoices,
     WorkflowRunStatusChoices,
 )
-from nautobot_jobflow.hooks.conditions import evaluate
 from nautobot_jobflow.hooks.context import completion_context
+from nautobot_jobflow.hooks.depth import blocked_by_loop_protection, depth_of_run, depths_of_job_results
+from nautobot_jobflow.hooks.fire import fire, record
 from nautobot_jobflow.hooks.registry import REGISTRY
+from nautobot_jobflow.lib.conditions import evaluate, parse_conditions
+from nautobot_jobflow.models import HookRule, WorkflowRun
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +112,6 @@ def _safely(function, *args):
 
 def fire_job_completion(job_result_id, rule_ids):
     """Evaluate and fire the completion rules of one finished JobResult."""
-    from nautobot.extras.models import JobResult
-
-    from nautobot_jobflow.hooks.depth import depths_of_job_results
-
     job_result = JobResult.objects.select_related("job_model", "user").get(pk=job_result_id)
     depth = depths_of_job_results([job_result_id]).get(str(job_result_id), 0)
     fields = {"action": "completion", "source_job_result": job_result, "object_repr": str(job_result)[:200]}
@@ -120,23 +120,14 @@ def fire_job_completion(job_result_id, rule_ids):
 
 def fire_workflow_completion(run_id, rule_ids):
     """Evaluate and fire the completion rules of one finished WorkflowRun."""
-    from nautobot_jobflow.hooks.depth import depth_of_run
-    from nautobot_jobflow.models import WorkflowRun
-
     run = WorkflowRun.objects.select_related("user").get(pk=run_id)
     fields = {"action": "completion", "source_workflow_run": run, "object_repr": str(run)[:200]}
     _fire_all(rule_ids, workflow_completion(run), run.user, depth_of_run(run_id), f"workflowrun:{run_id}", fields)
 
 
 def _fire_all(rule_ids, completion, user, depth, dedupe_key, fields):
-    from nautobot_jobflow.hooks.depth import blocked_by_loop_protection
-    from nautobot_jobflow.hooks.fire import fire, record
-    from nautobot_jobflow.models import HookRule
-
     view = {"action": "completion", "data": completion, "before": None, "after": None}
     for rule in HookRule.objects.filter(pk__in=rule_ids, enabled=True).select_related("job", "workflow"):
-        from nautobot_jobflow.hooks.conditions import parse_conditions
-
         if not evaluate(parse_conditions(rule.conditions), rule.match == "any", view)[0]:
             continue
         if blocked_by_loop_protection(depth, rule.allow_one_level):

@@ -2,15 +2,18 @@
 
 ``validate_rule`` (from ``HookRule.clean``) checks what the row alone decides; ``validate_for_content_types``
 (from the form and the serializer, which know the many-to-many values) checks condition paths and the object filter
-against each watched model; ``check_target_permission`` checks that the saving user may run the target.
+against each watched model. That the saving user may run the target is checked by
+``launching.permissions.check_target_runnable`` (the form and the serializer call it).
 """
 
 from django.core.exceptions import ValidationError
 from jinja2 import meta
 
 from nautobot_jobflow.choices import HookCompletionStatusChoices, HookEventSourceChoices
-from nautobot_jobflow.engine.templates import ENVIRONMENT, TemplateProblem, check_syntax, is_template
-from nautobot_jobflow.hooks.conditions import ConditionProblem, parse_conditions
+from nautobot_jobflow.lib.conditions import ConditionProblem, parse_conditions
+from nautobot_jobflow.lib.object_filters import object_filter_problems
+from nautobot_jobflow.lib.sandbox import ENVIRONMENT, TemplateProblem, check_syntax, templates_in
+from nautobot_jobflow.models.workflow_checks import refuse_sensitive_job
 
 # Names an input template may use, by kind of rule (see hooks.context).
 CONTEXT_NAMES = {
@@ -66,10 +69,10 @@ def _check_target(rule, errors):
         return
     if rule.job_id:
         job = rule.job
-        if job.has_sensitive_variables:
-            errors.setdefault("job", []).append(
-                f"Job '{job}' has sensitive variables; a hook rule stores its inputs, so it cannot run this Job."
-            )
+        try:
+            refuse_sensitive_job(job, "job", where="a hook rule")
+        except ValidationError as error:
+            errors.setdefault("job", []).extend(error.message_dict["job"])
         if job.job_class is None:
             errors.setdefault("job", []).append(f"Job '{job}' is not installed.")
 
@@ -107,7 +110,7 @@ def _check_input_template(rule, errors):
         return
     kind = template_kind(rule)
     allowed = CONTEXT_NAMES[kind] | ALWAYS_AVAILABLE
-    for name, value in _templates(templates, "input_template"):
+    for name, value in templates_in(templates, "input_template"):
         used = meta.find_undeclared_variables(ENVIRONMENT.parse(value))
         unknown = sorted(used - allowed)
         if unknown:
@@ -116,17 +119,6 @@ def _check_input_template(rule, errors):
                 f"{', '.join(sorted(CONTEXT_NAMES[kind]))}."
             )
     _check_input_names(rule, templates, errors)
-
-
-def _templates(value, label):
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from _templates(item, f"{label}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _templates(item, f"{label}[{index}]")
-    elif is_template(value):
-        yield label, value
 
 
 def _check_input_names(rule, templates, errors):
@@ -247,44 +239,3 @@ def _path_problem(model, content_type, fields, segments):
             f"'{'.'.join(segments)}' is too deep."
         )
     return None
-
-
-def object_filter_problems(model, object_filter):
-    """Unknown filter fields and invalid values of the model's FilterSet (as Dynamic Groups validate)."""
-    from nautobot.core.utils.lookup import get_filterset_for_model
-
-    filterset_class = get_filterset_for_model(model)
-    label = model._meta.verbose_name
-    if filterset_class is None:
-        return [f"{label} has no FilterSet, so it cannot take an object filter."]
-    filterset = filterset_class(object_filter, queryset=model.objects.none())
-    unknown = sorted(set(object_filter) - set(filterset.filters))
-    if unknown:
-        return [f"{label} has no filter(s) {', '.join(unknown)}."]
-    if not filterset.is_valid():
-        return [f"{label} filter {name}: {' '.join(messages)}" for name, messages in filterset.errors.items()]
-    return []
-
-
-# ------------------------------------------------------------------------------------------------- permission
-def check_target_permission(rule, user):
-    """Raise ValidationError on the target field unless ``user`` may run it (every Job of a Workflow)."""
-    from nautobot.extras.models import Job
-
-    from nautobot_jobflow.engine.snapshot import build_definition, job_ids
-    from nautobot_jobflow.launch import LaunchForbidden, LaunchRefused, check_job_runnable
-
-    if rule.job_id:
-        field, jobs = "job", [rule.job]
-    elif rule.workflow_id:
-        field = "workflow"
-        jobs = list(Job.objects.filter(pk__in=job_ids(build_definition(rule.workflow))).order_by("name"))
-    else:
-        return
-    for job in jobs:
-        try:
-            check_job_runnable(job, user)
-        except LaunchForbidden as error:
-            raise ValidationError({field: f"You may not save a rule that runs this target: {error}"}) from None
-        except LaunchRefused as error:
-            raise ValidationError({field: error.messages}) from None

@@ -1,12 +1,16 @@
-"""Which approval policy, if any, covers a launch; and the checks a policy must pass to be saved."""
+"""Whether an approval policy covers a launch, and the checks a policy must pass to be saved.
+
+``ApprovalPolicy.objects.find_for_launch()`` (models.approvals) picks the policy with these.
+"""
 
 import re
 
 from django.contrib.contenttypes.models import ContentType
-from nautobot.core.utils.lookup import get_filterset_for_model
 from nautobot.extras.models import Job
 
 from nautobot_jobflow.choices import PolicyTargetChoices
+from nautobot_jobflow.lib.object_filters import filtered, object_filter_problems
+from nautobot_jobflow.lib.sandbox import leaves
 
 LAUNCH_REQUEST_NATURAL_KEY = ("nautobot_jobflow", "launchrequest")
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -43,7 +47,7 @@ def launch_request_content_type():
 
 
 def object_filter_problem(content_type, object_filter):
-    """Why ``object_filter`` is not a valid filter for ``content_type``'s FilterSet (None: it is)."""
+    """Why ``object_filter`` is not a valid filter for ``content_type``'s objects (None: it is)."""
     if not isinstance(object_filter, dict):
         return "The object filter must be a JSON object of filter names to values."
     if not object_filter:
@@ -51,41 +55,27 @@ def object_filter_problem(content_type, object_filter):
     if content_type is None:
         return "Set an object type to filter objects."
     model = content_type.model_class()
-    filterset_class = get_filterset_for_model(model) if model else None
-    if filterset_class is None:
-        return f"Objects of type {content_type} cannot be filtered."
-    unknown = sorted(set(object_filter) - set(filterset_class.base_filters))
-    if unknown:
-        return f"Unknown filter(s) for {content_type}: {', '.join(unknown)}."
-    filterset = filterset_class(object_filter, queryset=model.objects.none())
-    if not filterset.is_valid():
-        return "; ".join(f"{field}: {' '.join(messages)}" for field, messages in filterset.errors.items())
-    return None
+    if model is None:
+        return f"Objects of type {content_type} are not installed."
+    return "; ".join(object_filter_problems(model, object_filter)) or None
 
 
-def _uuid_strings(value, found):
+def uuid_strings(value):
     """Every string in ``value`` (nested lists/dicts) that looks like a UUID: candidate object references."""
-    if isinstance(value, str):
-        if UUID_RE.match(value):
-            found.add(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _uuid_strings(item, found)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            _uuid_strings(item, found)
-    return found
+    return {leaf for _, leaf in leaves(value, "") if isinstance(leaf, str) and UUID_RE.match(leaf)}
 
 
 def matching_object_count(policy, inputs):
     """How many objects named in ``inputs`` are of the policy's type and pass its filter."""
     model = policy.object_content_type.model_class()
-    candidates = _uuid_strings(inputs, set())
+    candidates = uuid_strings(inputs)
     if model is None or not candidates:
         return 0
     queryset = model.objects.filter(pk__in=candidates)
     if policy.object_filter:
-        queryset = get_filterset_for_model(model)(policy.object_filter, queryset=queryset).qs
+        queryset = filtered(model, policy.object_filter, queryset)
+        if queryset is None:  # the filter stopped being valid (a renamed filter): it matches nothing
+            return 0
     return queryset.count()
 
 
@@ -110,23 +100,3 @@ def policy_matches(policy, target, inputs, origin, dryrun):
         if count == 0 or (policy.min_objects is not None and count <= policy.min_objects):
             return False
     return True
-
-
-def enabled_policies():
-    """Enabled policies, highest weight first, with what matching reads prefetched (one round of queries)."""
-    from nautobot_jobflow.models import ApprovalPolicy
-
-    return list(
-        ApprovalPolicy.objects.filter(enabled=True)
-        .select_related("object_content_type", "approval_workflow_definition")
-        .prefetch_related("jobs", "workflows")
-        .order_by("-weight", "name")
-    )
-
-
-def find_policy(target, inputs, origin, dryrun, policies=None):
-    """The highest-weight enabled policy that covers this launch, or None."""
-    for policy in enabled_policies() if policies is None else policies:
-        if policy_matches(policy, target, inputs, origin, dryrun):
-            return policy
-    return None

@@ -6,8 +6,8 @@ Every problem is a ValidationError keyed by the field the user has to fix.
 from django.core.exceptions import ValidationError
 
 from nautobot_jobflow.choices import EdgeTriggerChoices
-from nautobot_jobflow.engine import graph as graph_utils
-from nautobot_jobflow.engine.templates import TemplateProblem, check_expression, check_syntax
+from nautobot_jobflow.lib import graph as graph_utils
+from nautobot_jobflow.lib.sandbox import TemplateProblem, check_expression, check_syntax
 
 # Inputs the engine manages itself; templates may not set them.
 RESERVED_INPUTS = {"dryrun"}

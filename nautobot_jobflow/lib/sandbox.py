@@ -159,20 +159,31 @@ def is_template(value):
     return isinstance(value, str) and ("{{" in value or "{%" in value)
 
 
-def check_syntax(value, label):
-    """Raise TemplateProblem naming ``label`` when a template (or nested templates) does not parse."""
+def leaves(value, label):
+    """(label, leaf) for every non-container value of nested dicts and lists, labelled ``a.b[2]``."""
     if isinstance(value, dict):
         for key, item in value.items():
-            check_syntax(item, f"{label}.{key}")
-    elif isinstance(value, list):
+            yield from leaves(item, f"{label}.{key}")
+    elif isinstance(value, (list, tuple)):
         for index, item in enumerate(value):
-            check_syntax(item, f"{label}[{index}]")
-    elif is_template(value):
+            yield from leaves(item, f"{label}[{index}]")
+    else:
+        yield label, value
+
+
+def templates_in(value, label):
+    """(label, template) for every string of nested dicts and lists that contains Jinja2 syntax."""
+    return ((where, leaf) for where, leaf in leaves(value, label) if is_template(leaf))
+
+
+def check_syntax(value, label):
+    """Raise TemplateProblem naming ``label`` when a template (or nested templates) does not parse."""
+    for where, template in templates_in(value, label):
         try:
-            ENVIRONMENT.parse(value)
+            ENVIRONMENT.parse(template)
         except TemplateSyntaxError as error:
             raise TemplateProblem(
-                f"template {label} has a syntax error: {error.message} (line {error.lineno})"
+                f"template {where} has a syntax error: {error.message} (line {error.lineno})"
             ) from None
 
 
@@ -195,12 +206,21 @@ def _range_allowance():
         _range_budget.reset(token)
 
 
-def render_value(value, context, label):
-    """Render one input value (recursively for dicts and lists)."""
+def map_leaves(value, function, label):
+    """Nested dicts and lists with every leaf replaced by ``function(leaf, label)`` (labels as ``leaves`` gives)."""
     if isinstance(value, dict):
-        return {key: render_value(item, context, f"{label}.{key}") for key, item in value.items()}
-    if isinstance(value, list):
-        return [render_value(item, context, f"{label}[{index}]") for index, item in enumerate(value)]
+        return {key: map_leaves(item, function, f"{label}.{key}") for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [map_leaves(item, function, f"{label}[{index}]") for index, item in enumerate(value)]
+    return function(value, label)
+
+
+def render_value(value, context, label):
+    """Render one input value (every template inside nested dicts and lists)."""
+    return map_leaves(value, lambda leaf, where: _render_leaf(leaf, context, where), label)
+
+
+def _render_leaf(value, context, label):
     if not is_template(value):
         return value
     try:

@@ -1,0 +1,380 @@
+"""The state of one run under its row lock: which steps finished, which are ready, what to start, when it ends.
+
+``RunState`` is loaded once per ``advance()`` (engine.runner) and writes step runs and the run's status. What must
+happen outside the lock (cancel a JobResult or a nested run, advance another run) it records for the runner.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from nautobot.extras.choices import JobResultStatusChoices
+from nautobot.extras.jobs_cancel import CancelFactory
+from nautobot.extras.models import Job, JobResult
+
+from nautobot_jobflow.choices import (
+    EdgeTriggerChoices,
+    JoinModeChoices,
+    StepRunStatusChoices,
+    WorkflowRunStatusChoices,
+)
+from nautobot_jobflow.engine.new_runs import create_child_run
+from nautobot_jobflow.engine.outcomes import child_run_results, job_error, truncate
+from nautobot_jobflow.engine.scheduling import schedule_advance
+from nautobot_jobflow.engine.step_launch import StepLauncher, StepSkipped
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
+from nautobot_jobflow.lib.sandbox import TemplateProblem, evaluate_condition, render_mapping
+from nautobot_jobflow.models import WorkflowStepRun
+
+logger = logging.getLogger(__name__)
+
+STEP = StepRunStatusChoices
+RUN = WorkflowRunStatusChoices
+# What starting an attempt writes on a step run that already exists (a retry); a new one is inserted whole.
+LAUNCH_FIELDS = ["started", "status", "rendered_inputs", "job_result"]
+
+
+def store(step_run, fields):
+    """Save a step run: INSERT a new one with every field, else UPDATE only ``fields``."""
+    if step_run._state.adding:
+        step_run.save()
+    else:
+        step_run.save(update_fields=fields)
+
+
+def parent_run_id(run):
+    """The id of the run whose step started ``run`` (a nested run), or None."""
+    if not run.parent_step_run_id:
+        return None
+    return WorkflowStepRun.objects.filter(pk=run.parent_step_run_id).values_list("run_id", flat=True).first()
+
+
+def set_awaiting_approval(run, awaiting):
+    """An active run shows 'awaiting approval' while one of its steps is held for approval, else 'running'."""
+    if run.status in RUN.FINAL:
+        return
+    status = RUN.AWAITING_APPROVAL if awaiting else RUN.RUNNING
+    if run.status != status:
+        run.status = status
+        run.save(update_fields=["status"])
+
+
+class RunState:
+    """The run's snapshot and its step runs, loaded once per advance() under the run's row lock."""
+
+    def __init__(self, run, finished_job_result=None):
+        self.run = run
+        self.definition = run.definition
+        self.steps = self.definition["steps"]
+        self.incoming = {name: [] for name in self.steps}
+        self.outgoing = {name: [] for name in self.steps}
+        for edge in self.definition["edges"]:
+            self.incoming[edge["target"]].append(edge)
+            self.outgoing[edge["source"]].append(edge)
+        self.latest = {}
+        for step_run in run.step_runs.order_by("step_name", "attempt"):
+            self.latest[step_run.step_name] = step_run
+        # The JobResults of running attempts that have finished, with only the fields the engine reads. One still
+        # pending or started changes nothing here (a timeout loads it to cancel it): in a 100-way fan-out each
+        # completion reads the one or two finished JobResults, not the hundred still queued.
+        running = {sr.job_result_id for sr in self.latest.values() if sr.status == STEP.RUNNING and sr.job_result_id}
+        self.job_results = {}
+        if finished_job_result is not None and finished_job_result.pk in running:
+            self.job_results[finished_job_result.pk] = finished_job_result
+            running.discard(finished_job_result.pk)
+        if running:
+            job_results = JobResult.objects.filter(pk__in=running, status__in=JobResultStatusChoices.READY_STATES).only(
+                "pk", "status", "result", "traceback", "celery_kwargs", "cancel_type"
+            )
+            self.job_results.update((job_result.pk, job_result) for job_result in job_results)
+        self.now = timezone.now()
+        self.follow_ups = []  # callables to run once the run's lock is released (cancel a JobResult)
+        self.children_to_cancel = []  # nested runs of timed-out steps: runner cancels them after the lock
+        self.runs_to_advance = []  # nested runs started in this advance: advanced once the transaction commits
+        self.parent_to_advance = None  # the parent run of a nested run that finished in this advance
+        self.launcher = StepLauncher(run)
+        self._new_step_runs = []  # started steps, inserted together at the end of the advance
+
+    # ---------------------------------------------------------------------------------------------- context
+    def context(self):
+        """Template context: inputs, steps.<name>.result/status/error of steps that ran, and the run."""
+        steps = {
+            name: {"status": step_run.status, "result": step_run.result, "error": step_run.error}
+            for name, step_run in self.latest.items()
+            if step_run.is_final
+        }
+        return {
+            "inputs": self.run.inputs,
+            "steps": steps,
+            "run": {"id": str(self.run.pk), "dryrun": self.run.dryrun, "workflow": self.run.workflow_name},
+        }
+
+    def settled(self, name):
+        """True when the step's latest attempt is over and no retry will follow."""
+        step_run = self.latest.get(name)
+        return step_run is not None and step_run.is_final
+
+    # ---------------------------------------------------------------------------------------------- sync
+    def sync(self):
+        """Bring running attempts up to date from their JobResults / nested runs; apply timeouts and retries."""
+        for name, step_run in list(self.latest.items()):
+            if step_run.status == STEP.RUNNING:
+                self._sync_running(name, step_run)
+            elif self._retry_due(step_run):
+                self._launch_attempt(name, step_run)
+
+    def _retry_due(self, step_run):
+        """A retry attempt waiting for its backoff, whose time has come."""
+        return (
+            step_run.status == STEP.PENDING
+            and step_run.job_result_id is None
+            and (step_run.not_before is None or step_run.not_before <= self.now)
+            and not step_run.child_runs.exists()
+        )
+
+    def _sync_running(self, name, step_run):
+        spec = self.steps[name]
+        if step_run.job_result_id:
+            job_result = self.job_results.get(step_run.job_result_id)  # None: not finished
+            if job_result is None:
+                if self._timed_out(spec, step_run):
+                    self._cancel_job_result(step_run.job_result, reason="timeout")
+                    self._finish_attempt(
+                        step_run, STEP.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
+                    )
+            elif job_result.status == JobResultStatusChoices.STATUS_SUCCESS:
+                self._finish_attempt(step_run, STEP.SUCCEEDED, result=job_result.result)
+            else:
+                self._finish_attempt(step_run, STEP.FAILED, error=job_error(job_result))
+        else:
+            child = step_run.child_runs.order_by("-created").first()
+            if child is not None and child.status in RUN.FINAL:
+                status = {RUN.SUCCEEDED: STEP.SUCCEEDED, RUN.CANCELED: STEP.CANCELED}.get(child.status, STEP.FAILED)
+                self._finish_attempt(step_run, status, result=child_run_results(child), error=child.error)
+            elif self._timed_out(spec, step_run):
+                if child is not None:
+                    self.children_to_cancel.append(child)
+                self._finish_attempt(
+                    step_run, STEP.TIMED_OUT, error=f"Step '{name}' exceeded its timeout of {spec['timeout']}s."
+                )
+        if step_run.status in STEP.FAILURES:
+            self._maybe_retry(name, step_run)
+
+    def _timed_out(self, spec, step_run):
+        return (
+            bool(spec.get("timeout"))
+            and step_run.started
+            and step_run.started + timedelta(seconds=spec["timeout"]) <= self.now
+        )
+
+    def _cancel_job_result(self, job_result, reason):
+        user = self.run.user
+
+        def cancel():
+            try:
+                CancelFactory.get_strategy(job_result.queue_type).cancel(job_result, user=user)
+            except Exception:  # the step is already marked; a failed cancel is logged, not fatal
+                logger.exception("Could not cancel JobResult %s (%s)", job_result.pk, reason)
+
+        self.follow_ups.append(cancel)
+
+    def _finish_attempt(self, step_run, status, result=None, error=""):
+        step_run.status = status
+        step_run.result = result
+        step_run.error = truncate(error)
+        step_run.finished = self.now
+        # started and rendered_inputs too: an attempt that ends before its launch has not stored them yet
+        store(step_run, ["status", "result", "error", "finished", "started", "rendered_inputs"])
+
+    def _maybe_retry(self, name, step_run):
+        spec = self.steps[name]
+        if step_run.attempt > spec.get("max_retries", 0):
+            return
+        delay = (spec.get("retry_backoff") or 0) * (2 ** (step_run.attempt - 1))
+        retry = WorkflowStepRun.objects.create(
+            run=self.run,
+            step_name=name,
+            attempt=step_run.attempt + 1,
+            status=STEP.PENDING,
+            rendered_inputs=step_run.rendered_inputs,
+            not_before=self.now + timedelta(seconds=delay),
+        )
+        self.latest[name] = retry
+        if delay:
+            schedule_advance(self.run.pk, delay)
+        else:
+            self._launch_attempt(name, retry)
+
+    # ---------------------------------------------------------------------------------------------- readiness
+    def edge_state(self, edge):
+        """'fired', 'dead' or 'waiting' for one incoming edge."""
+        source = edge["source"]
+        if not self.settled(source):
+            return "waiting"
+        source_run = self.latest[source]
+        if source_run.status in (STEP.SKIPPED, STEP.CANCELED):
+            return "dead"
+        trigger = edge["trigger"]
+        if trigger == EdgeTriggerChoices.ON_SUCCESS:
+            return "fired" if source_run.status == STEP.SUCCEEDED else "dead"
+        if trigger == EdgeTriggerChoices.ON_FAILURE:
+            return "fired" if source_run.status in STEP.FAILURES else "dead"
+        if trigger == EdgeTriggerChoices.ALWAYS:
+            return "fired"
+        label = f"condition of edge {source} → {edge['target']}"
+        return "fired" if evaluate_condition(edge["condition"], self.context(), label) else "dead"
+
+    def start_ready_steps(self):
+        """Start (or skip) every step that has not started and whose incoming edges are decided."""
+        for name in self.definition["order"]:
+            if name in self.latest:
+                continue
+            edges = self.incoming[name]
+            if not edges:
+                self._start_step(name)
+                continue
+            try:
+                states = [self.edge_state(edge) for edge in edges]
+            except TemplateProblem as problem:
+                self._record_step(name, STEP.FAILED, error=str(problem))
+                continue
+            join_any = self.steps[name].get("join_mode") == JoinModeChoices.ANY
+            if (join_any and "fired" in states) or (not join_any and all(state == "fired" for state in states)):
+                self._start_step(name)
+            elif "waiting" in states:
+                continue
+            else:
+                dead = [edge["source"] for edge, state in zip(edges, states, strict=True) if state == "dead"]
+                self._record_step(
+                    name, STEP.SKIPPED, error=f"Skipped: the edge(s) from {', '.join(dead)} did not fire."
+                )
+
+    def _record_step(self, name, status, error="", result=None, **fields):
+        step_run = WorkflowStepRun.objects.create(
+            run=self.run,
+            step_name=name,
+            attempt=1,
+            status=status,
+            error=truncate(error),
+            result=result,
+            started=self.now,
+            finished=self.now,
+            **fields,
+        )
+        self.latest[name] = step_run
+        # A step that ends without running may make its own children ready in this same pass.
+        return step_run
+
+    def _start_step(self, name):
+        reused = self._reusable_result(name)
+        if reused is not None:
+            self._record_step(
+                name, STEP.SUCCEEDED, result=reused.result, reused_from=reused, rendered_inputs=reused.rendered_inputs
+            )
+            return
+        # Not saved yet: _launch_attempt inserts it once, with its JobResult, instead of insert + two updates.
+        step_run = WorkflowStepRun(run=self.run, step_name=name, attempt=1, status=STEP.PENDING)
+        self.latest[name] = step_run
+        self._launch_attempt(name, step_run)
+
+    def _reusable_result(self, name):
+        """For a rerun: the succeeded step run of the original run to keep, if this step is not to run again."""
+        keep = (self.definition.get("rerun") or {}).get("keep", {})
+        if name not in keep:
+            return None
+        return WorkflowStepRun.objects.filter(pk=keep[name]).first()
+
+    def _launch_attempt(self, name, step_run):
+        """Render the step's inputs and start its Job (or nested workflow); failures end the attempt cleanly.
+
+        ``step_run`` is a retry attempt already saved, or a new one not saved yet; a new one is written once, with
+        its JobResult, by ``insert_new_step_runs`` at the end of the advance (the task is sent only when the
+        transaction commits). It is saved before the launch only when something must point at it: an approval
+        request (some policy is enabled) or a nested run.
+        """
+        spec = self.steps[name]
+        step_run.started = self.now
+        step_run.status = STEP.RUNNING
+        try:
+            rendered = render_mapping(spec["input_templates"], self.context())
+        except TemplateProblem as problem:
+            self._finish_attempt(step_run, STEP.FAILED, error=f"Step '{name}': {problem}")
+            return
+        step_run.rendered_inputs = rendered
+        try:
+            if spec["job"]:
+                job, job_kwargs = self.launcher.job_kwargs(name, spec["job"], rendered)
+                if self.launcher.policies():  # a policy may hold the step: its launch request points at the step run
+                    store(step_run, LAUNCH_FIELDS)
+                outcome = self.launcher.start(job, job_kwargs, spec.get("job_queue"), step_run)
+                if outcome.approval_required:
+                    step_run.status = STEP.AWAITING_APPROVAL
+                    step_run.save(update_fields=["status"])
+                    return
+                step_run.job_result = outcome.job_result
+                if step_run._state.adding:
+                    self._new_step_runs.append(step_run)
+                else:
+                    step_run.save(update_fields=LAUNCH_FIELDS)
+            else:
+                store(step_run, LAUNCH_FIELDS)  # the nested run points at it
+                self.runs_to_advance.extend(create_child_run(spec, rendered, self.run, step_run).to_advance)
+        except StepSkipped as skipped:
+            self._finish_attempt(step_run, STEP.SKIPPED, error=str(skipped))
+            return
+        except Job.DoesNotExist:
+            self._finish_attempt(step_run, STEP.FAILED, error=f"Step '{name}': its Job no longer exists.")
+            return
+        except (LaunchRefused, LaunchForbidden) as problem:
+            self._finish_attempt(step_run, STEP.FAILED, error=f"Step '{name}': {refusal_text(problem)}")
+            return
+        if spec.get("timeout"):
+            schedule_advance(self.run.pk, spec["timeout"] + 1)
+
+    def insert_new_step_runs(self):
+        """One INSERT for every step started in this advance (a 100-way fan-out writes one statement, not 100)."""
+        if self._new_step_runs:
+            WorkflowStepRun.objects.bulk_create(self._new_step_runs)
+
+    def mark_awaiting_approval(self):
+        """A running run with a step held for approval shows 'awaiting approval' until that step is decided."""
+        awaiting = any(step_run.status == STEP.AWAITING_APPROVAL for step_run in self.latest.values())
+        set_awaiting_approval(self.run, awaiting)
+
+    # ---------------------------------------------------------------------------------------------- finish
+    def finish_if_done(self):
+        """When every step is settled: the run fails if a failure was not handled by an edge, else succeeds."""
+        # Steps skipped or failed in this pass may have made others ready: loop until nothing changes.
+        while True:
+            before = len(self.latest)
+            self.start_ready_steps()
+            if len(self.latest) == before:
+                break
+        if len(self.latest) < len(self.steps) or not all(self.settled(name) for name in self.steps):
+            return
+        unhandled = [
+            name
+            for name, step_run in self.latest.items()
+            if step_run.status in STEP.FAILURES and not self._failure_handled(name)
+        ]
+        self.run.status = RUN.FAILED if unhandled else RUN.SUCCEEDED
+        if unhandled:
+            details = "; ".join(f"{name}: {self.latest[name].error}" for name in sorted(unhandled))
+            self.run.error = truncate(f"Failed step(s): {details}")
+        self.run.finished = self.now
+        self.run.save(update_fields=["status", "error", "finished"])
+        self._notify_parent()
+
+    def _failure_handled(self, name):
+        """A failed step is handled when one of its outgoing edges fired (an on-failure or always branch)."""
+        for edge in self.outgoing[name]:
+            try:
+                if self.edge_state(edge) == "fired":
+                    return True
+            except TemplateProblem:
+                continue
+        return False
+
+    def _notify_parent(self):
+        if self.run.parent_step_run_id:
+            self.parent_to_advance = parent_run_id(self.run)
