@@ -28,8 +28,8 @@ from tests.fixtures import get_test_job, refresh_jobs
 from tests.fixtures_approvals import make_definition, make_group, make_policy, make_user
 from tests.fixtures_engine import build_workflow
 
-Q = LaunchRequestStatusChoices
-A = ApprovalWorkflowStateChoices
+REQUEST_STATUS = LaunchRequestStatusChoices
+CORE_STATE = ApprovalWorkflowStateChoices
 
 
 def real_runs(job):
@@ -219,10 +219,10 @@ class GateTest(ApprovalTestBase):
 
     def test_job_launch_is_held_with_core_approval_workflow(self):
         request = self.hold_job(expiry_minutes=60)
-        self.assertEqual(request.status, Q.PENDING)
+        self.assertEqual(request.status, REQUEST_STATUS.PENDING)
         self.assertFalse(real_runs(self.echo).exists())
         approval_workflow = request.approval_workflow
-        self.assertEqual(approval_workflow.current_state, A.PENDING)
+        self.assertEqual(approval_workflow.current_state, CORE_STATE.PENDING)
         self.assertEqual(approval_workflow.user, self.requester)
         self.assertEqual(approval_workflow.approval_workflow_stages.count(), 2)
         self.assertAlmostEqual((request.expires_at - timezone.now()).total_seconds(), 3600, delta=60)
@@ -280,20 +280,20 @@ class DecisionTest(ApprovalTestBase):
     def test_two_of_three_then_one_of_one(self):
         request = self.hold_job()
         decide(request, self.a1, "approve")
-        self.assertEqual(request.status, Q.PENDING)
+        self.assertEqual(request.status, REQUEST_STATUS.PENDING)
         with self.assertRaisesMessage(ApprovalRefused, "Only members of group 'approvers-a'"):
             decide(request, self.b1, "approve")  # stage 2 is not active yet; b1 is not in stage 1's group
         decide(request, self.a2, "approve")
         stages = list(
             request.approval_workflow.approval_workflow_stages.order_by("approval_workflow_stage_definition__sequence")
         )
-        self.assertEqual([stage.state for stage in stages], [A.APPROVED, A.PENDING])
+        self.assertEqual([stage.state for stage in stages], [CORE_STATE.APPROVED, CORE_STATE.PENDING])
         self.assertFalse(real_runs(self.echo).exists())
         with self.assertRaisesMessage(ApprovalRefused, "Only members of group 'approvers-b'"):
             decide(request, self.a3, "approve")
         decide(request, self.b1, "approve", "ok by me")
         request.refresh_from_db()
-        self.assertEqual(request.status, Q.LAUNCHED)
+        self.assertEqual(request.status, REQUEST_STATUS.LAUNCHED)
         self.assertEqual(real_runs(self.echo).count(), 1)
         self.assertEqual(request.job_result, real_runs(self.echo).get())
         self.assertEqual(request.job_result.user, self.requester, "the run is the requester's, not the approver's")
@@ -306,7 +306,7 @@ class DecisionTest(ApprovalTestBase):
         decide(request, self.a1, "approve")
         decide(request, self.a2, "deny", "not today")
         request.refresh_from_db()
-        self.assertEqual(request.status, Q.DENIED)
+        self.assertEqual(request.status, REQUEST_STATUS.DENIED)
         self.assertIn("Denied by approver2: not today", request.message)
         with self.assertRaisesMessage(ApprovalRefused, "already denied"):
             decide(request, self.a3, "approve")
@@ -352,7 +352,7 @@ class DecisionTest(ApprovalTestBase):
             decide(request, self.outsider, "approve")
         decide(request, self.outsider, "deny", "superusers may stop things")
         request.refresh_from_db()
-        self.assertEqual(request.status, Q.DENIED)
+        self.assertEqual(request.status, REQUEST_STATUS.DENIED)
 
     def test_expiry_enforced_at_approval_and_by_the_reconciler(self):
         request = self.hold_job(expiry_minutes=5)
@@ -362,8 +362,8 @@ class DecisionTest(ApprovalTestBase):
             decide(request, self.a1, "approve")
         self.assertEqual(expire_due(), 1)
         request.refresh_from_db()
-        self.assertEqual(request.status, Q.EXPIRED)
-        self.assertEqual(request.approval_workflow.current_state, A.CANCELED)
+        self.assertEqual(request.status, REQUEST_STATUS.EXPIRED)
+        self.assertEqual(request.approval_workflow.current_state, CORE_STATE.CANCELED)
         self.assertEqual(expire_due(), 0)
         self.assertFalse(real_runs(self.echo).exists())
 
@@ -390,7 +390,7 @@ class DecisionTest(ApprovalTestBase):
         decide(request, self.outsider, "comment", "what does it touch?")
         self.assertTrue(request.events.filter(kind=ApprovalEventKindChoices.COMMENT).exists())
         cancel_request(request, self.requester, "never mind")
-        self.assertEqual(request.status, Q.CANCELED)
+        self.assertEqual(request.status, REQUEST_STATUS.CANCELED)
         with self.assertRaises(ApprovalRefused):
             decide(request, self.a1, "approve")
         self.assertFalse(real_runs(self.echo).exists())
@@ -403,8 +403,8 @@ class DecisionTest(ApprovalTestBase):
         outcome = launch(workflow, {}, self.requester, LaunchOriginChoices.UI)
         cancel_run(outcome.run, self.requester)
         outcome.request.refresh_from_db()
-        self.assertEqual(outcome.request.status, Q.CANCELED)
-        self.assertEqual(outcome.request.approval_workflow.current_state, A.CANCELED)
+        self.assertEqual(outcome.request.status, REQUEST_STATUS.CANCELED)
+        self.assertEqual(outcome.request.approval_workflow.current_state, CORE_STATE.CANCELED)
 
     def test_approval_after_permission_revoked_fails_cleanly(self):
         from nautobot.users.models import ObjectPermission
@@ -415,7 +415,7 @@ class DecisionTest(ApprovalTestBase):
         decide(request, self.a2, "approve")
         decide(request, self.b1, "approve")
         request.refresh_from_db()
-        self.assertEqual(request.status, Q.FAILED)
+        self.assertEqual(request.status, REQUEST_STATUS.FAILED)
         self.assertIn("may not run Job", request.message)
         self.assertFalse(real_runs(self.echo).exists())
 
@@ -442,7 +442,7 @@ class CorePathsTest(ApprovalTestBase):
             response = self.api("post", approver, url)
             self.assertEqual(response.status_code, 200, response.content)
         stage.refresh_from_db()
-        self.assertEqual(stage.state, A.APPROVED)
+        self.assertEqual(stage.state, CORE_STATE.APPROVED)
         self.assertFalse(real_runs(self.echo).exists(), "stage 2 still pending")
 
     def test_core_ui_approve_refuses_outsider_superuser(self):
@@ -451,7 +451,7 @@ class CorePathsTest(ApprovalTestBase):
         self.client.force_login(self.outsider)
         response = self.client.post(reverse("extras:approvalworkflowstage_approve", kwargs={"pk": stage.pk}), {})
         self.assertEqual(response.status_code, 403)
-        self.assertFalse(stage.approval_workflow_stage_responses.filter(state=A.APPROVED).exists())
+        self.assertFalse(stage.approval_workflow_stage_responses.filter(state=CORE_STATE.APPROVED).exists())
 
     def test_core_approve_page_shows_the_preview(self):
         request = self.hold_job(job=self.dryrun_job)
@@ -526,7 +526,7 @@ class ApprovalPagesTest(ApprovalTestBase):
             response.json()["status"]["value"]
             if isinstance(response.json()["status"], dict)
             else response.json()["status"],
-            Q.DENIED,
+            REQUEST_STATUS.DENIED,
         )
         events = self.api(
             "get",

@@ -30,7 +30,7 @@ from tests.fixtures import get_test_job, refresh_jobs, wait_for, wait_for_job_re
 from tests.fixtures_approvals import dispatch_like_beat, make_definition, make_group, make_policy, make_user
 from tests.fixtures_engine import build_workflow, step_runs, wait_for_run
 
-Q = LaunchRequestStatusChoices
+REQUEST_STATUS = LaunchRequestStatusChoices
 
 
 def real_runs(job):
@@ -207,18 +207,18 @@ class ApprovalBypassMatrixTest(ApprovalWorkerBase):
             with self.subTest(entry=entry, scenario=scenario):
                 request, job = getattr(self, f"enter_{entry}")()
                 before = real_runs(job).count()
-                self.assertEqual(request.status, Q.PENDING)
+                self.assertEqual(request.status, REQUEST_STATUS.PENDING)
                 self.apply(scenario, request)
                 request.refresh_from_db()
                 if scenario == "valid":
-                    self.assertEqual(request.status, Q.LAUNCHED, request.message)
+                    self.assertEqual(request.status, REQUEST_STATUS.LAUNCHED, request.message)
                     wait_for(lambda job=job, before=before: real_runs(job).count() > before, timeout=60,
                              message=f"{entry}: the approved launch starts")  # fmt: skip
                     launched = real_runs(job)
                     self.assertEqual(launched.count(), before + 1, f"{entry}: exactly one run")
                     wait_for_job_result(launched.order_by("-date_created").first())
                 else:
-                    self.assertNotEqual(request.status, Q.LAUNCHED)
+                    self.assertNotEqual(request.status, REQUEST_STATUS.LAUNCHED)
                     self.assertEqual(real_runs(job).count(), before, f"{entry}/{scenario}: nothing may run")
                     if request.workflow_run_id and not request.step_run_id:
                         self.assertFalse(request.workflow_run.step_runs.exists())
@@ -273,7 +273,7 @@ class ApprovalRaceAndStepTest(ApprovalWorkerBase):
                 thread.join(timeout=60)
             self.assertEqual(errors, [])
             request.refresh_from_db()
-            self.assertEqual(request.status, Q.LAUNCHED, f"attempt {attempt}: {request.message}")
+            self.assertEqual(request.status, REQUEST_STATUS.LAUNCHED, f"attempt {attempt}: {request.message}")
             launched = real_runs(self.echo).filter(pk=request.job_result_id)
             self.assertEqual(launched.count(), 1)
         self.assertEqual(real_runs(self.echo).count(), 10, "one run per request, never two")

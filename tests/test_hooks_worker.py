@@ -25,7 +25,7 @@ from tests.fixtures_hooks import (
 )
 from tests.fixtures_workflows import grant
 
-S = HookFiringStatusChoices
+FIRING_STATUS = HookFiringStatusChoices
 
 
 def wait_until_settled(timeout=60):
@@ -58,7 +58,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         update_device(device, self.admin, comments="not the serial")  # condition false: nothing
         update_device(device, self.admin, serial="A1")
         (firing,) = wait_for_firings(rule, 1)
-        self.assertEqual(firing.status, S.FIRED, firing.reason)
+        self.assertEqual(firing.status, FIRING_STATUS.FIRED, firing.reason)
         self.assertEqual((firing.action, firing.changed_object_id, firing.user), ("update", device.pk, self.admin))
         job_result = wait_for_job_result(firing.job_result)
         self.assertEqual(job_result.result["message"], f"{device.name} ->A1")
@@ -99,7 +99,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         (firing,) = wait_for_firings(rule, 1)
         wait_until_settled()
         self.assertEqual(len(firings(rule)), 1, "one run for ten updates")
-        self.assertEqual(firing.status, S.FIRED, firing.reason)
+        self.assertEqual(firing.status, FIRING_STATUS.FIRED, firing.reason)
         self.assertEqual(firing.window.event_count, 10)
         self.assertEqual(wait_for_job_result(firing.job_result).result["message"], "->S9")
         self.client.force_login(self.admin)
@@ -130,7 +130,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         (firing,) = wait_for_firings(rule, 1)
         wait_until_settled()
         self.assertEqual(len(firings(rule)), 1)
-        self.assertEqual((firing.status, firing.object_count), (S.FIRED, 100), firing.reason)
+        self.assertEqual((firing.status, firing.object_count), (FIRING_STATUS.FIRED, 100), firing.reason)
         result = wait_for_job_result(firing.job_result).result
         self.assertEqual(result["count"], 100)
         self.assertEqual(set(result["objects"]), {str(device.pk) for device in devices})
@@ -161,7 +161,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         failed = launch(get_test_job("Fail"), {"reason": "backup broke"}, self.admin, Origin.API).job_result
         (firing,) = wait_for_firings(rule, 1)
         self.assertEqual(wait_for_job_result(failed).status, JobResultStatusChoices.STATUS_FAILURE)
-        self.assertEqual((firing.status, firing.source_job_result_id), (S.FIRED, failed.pk), firing.reason)
+        self.assertEqual((firing.status, firing.source_job_result_id), (FIRING_STATUS.FIRED, failed.pk), firing.reason)
         run = wait_for_run(firing.workflow_run)
         self.assertEqual(run.status, WorkflowRunStatusChoices.SUCCEEDED)
         self.assertEqual(run.origin, Origin.HOOK)
@@ -178,7 +178,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         rule = create_rule("Echo", owner=self.admin)
         update_device(device, editor, serial="by-editor")
         (firing,) = wait_for_firings(rule, 1)
-        self.assertEqual(firing.status, S.SKIPPED)
+        self.assertEqual(firing.status, FIRING_STATUS.SKIPPED)
         self.assertIn("may not run", firing.reason)
         self.assertIsNone(firing.job_result)
         self.assertEqual(job_results_for(get_test_job("Echo")).count(), 0)
@@ -188,8 +188,8 @@ class HookRuleWorkerTest(TransactionTestCase):
         rule = create_rule("TouchDevice", input_template={"device_id": "{{ object.id }}"})
         update_device(device, self.admin, serial="start")
         fired, skipped = wait_for_firings(rule, 2)
-        self.assertEqual(fired.status, S.FIRED, fired.reason)
-        self.assertEqual(skipped.status, S.SKIPPED)
+        self.assertEqual(fired.status, FIRING_STATUS.FIRED, fired.reason)
+        self.assertEqual(skipped.status, FIRING_STATUS.SKIPPED)
         self.assertIn("Loop protection", skipped.reason)
         self.assertEqual(skipped.depth, 1)
         wait_until_settled()
@@ -201,7 +201,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         rule = create_rule("TouchDevice", allow_one_level=True, input_template={"device_id": "{{ object.id }}"})
         update_device(device, self.admin, serial="start")
         first, second, stopped = wait_for_firings(rule, 3)
-        self.assertEqual([first.status, second.status, stopped.status], [S.FIRED, S.FIRED, S.SKIPPED])
+        self.assertEqual([first.status, second.status, stopped.status], [FIRING_STATUS.FIRED, FIRING_STATUS.FIRED, FIRING_STATUS.SKIPPED])
         self.assertEqual([first.depth, second.depth, stopped.depth], [0, 1, 2])
         wait_until_settled()
         for job_result in job_results_for(get_test_job("TouchDevice")):
@@ -215,7 +215,7 @@ class HookRuleWorkerTest(TransactionTestCase):
         rule = create_rule(workflow, input_template={"device": "{{ object.id }}"})
         update_device(device, self.admin, serial="start")
         fired, skipped = wait_for_firings(rule, 2)
-        self.assertEqual((fired.status, skipped.status), (S.FIRED, S.SKIPPED))
+        self.assertEqual((fired.status, skipped.status), (FIRING_STATUS.FIRED, FIRING_STATUS.SKIPPED))
         self.assertEqual(wait_for_run(fired.workflow_run).status, WorkflowRunStatusChoices.SUCCEEDED)
         self.assertEqual(Device.objects.get(pk=device.pk).comments, "touched")
 
@@ -244,7 +244,7 @@ class HookWindowRecoveryTest(TransactionTestCase):
         HookWindow.objects.filter(pk=window.pk).update(fires_at=window.fires_at - timedelta(seconds=700))
         self.assertEqual(sweep_overdue(), 1)
         (firing,) = HookFiring.objects.filter(rule=rule)
-        self.assertEqual((firing.status, firing.inputs), (S.FIRED, {"message": "late"}))
+        self.assertEqual((firing.status, firing.inputs), (FIRING_STATUS.FIRED, {"message": "late"}))
         self.assertEqual(JobResult.objects.filter(pk=firing.job_result_id).count(), 1)
         self.assertEqual(sweep_overdue(), 0, "fires once")
 

@@ -71,7 +71,7 @@ from tests.fixtures_privilege import (
 from tests.fixtures_workflows import create_run
 from tests.test_utilization_buttons import button_for, button_form
 
-Q = LaunchRequestStatusChoices
+REQUEST_STATUS = LaunchRequestStatusChoices
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
@@ -231,7 +231,7 @@ class EscalationSyncTest(EscalationBase, TestCase):
             response = self.post_api(api("launchrequest-approve", pk=outcome.request.pk), token=approver_token)
             self.assertEqual(response.status_code, 200, response.content)
             body = response.json()
-            self.assertEqual(body["status"], Q.FAILED, body)
+            self.assertEqual(body["status"], REQUEST_STATUS.FAILED, body)
             self.assertEqual(body["message"], expected)
             outcome.request.refresh_from_db()
             self.assertEqual(list(outcome.request.events.values_list("kind", flat=True))[-1], "failed")
@@ -345,7 +345,7 @@ class EscalationWorkerTest(EscalationBase, TransactionTestCase):
         for outcome in (held_run, held_job):
             response = self.post_api(api("launchrequest-approve", pk=outcome.request.pk))
             self.assertEqual(response.status_code, 200, response.content)
-            self.assertEqual(response.json()["status"], Q.LAUNCHED, response.json())
+            self.assertEqual(response.json()["status"], REQUEST_STATUS.LAUNCHED, response.json())
         run = wait_for_run(held_run.run)
         self.assertEqual((run.status, run.user), (WorkflowRunStatusChoices.SUCCEEDED, self.r), run.error)
         job_result = wait_for_job_result(LaunchRequest.objects.get(pk=held_job.request.pk).job_result)
@@ -533,7 +533,7 @@ class ObjectScopingTest(TestCase):
         world["run_theirs"].refresh_from_db()
         self.assertEqual(world["run_theirs"].status, WorkflowRunStatusChoices.RUNNING)
         their_request.refresh_from_db()
-        self.assertEqual(their_request.status, Q.PENDING)
+        self.assertEqual(their_request.status, REQUEST_STATUS.PENDING)
         self.assertEqual(list(their_request.events.values_list("kind", flat=True)), ["requested"])
 
     def test_post_actions_on_mine_are_reached(self):
@@ -546,7 +546,7 @@ class ObjectScopingTest(TestCase):
         self.assertEqual(response.json()["detail"], "The requester may not approve their own request.")
         response = self.api_post(api("launchrequest-cancel", pk=world["request_mine"].pk))
         self.assertEqual(response.status_code, 200, response.content)
-        self.assertEqual(response.json()["status"], Q.CANCELED)
+        self.assertEqual(response.json()["status"], REQUEST_STATUS.CANCELED)
         response = self.api_post(api("hookrule-test", pk=world["rule_mine"].pk), {"change": {"action": "update"}})
         self.assertEqual(response.status_code, 400, response.content)
         self.assertIn("change", response.json())

@@ -3,7 +3,7 @@
 import time
 
 from django.core.cache import cache
-from nautobot.apps.jobs import BooleanVar, DryRunVar, IntegerVar, Job, StringVar, register_jobs
+from nautobot.apps.jobs import BooleanVar, DryRunVar, IntegerVar, Job, JSONVar, StringVar, register_jobs
 
 name = "Jobflow tests"
 
@@ -118,8 +118,7 @@ jobs = [Noop, Echo, Fail, Sleep, Flaky, DryRunAware, Secretive]
 register_jobs(*jobs)
 
 
-# Hook rule tests (issue 6)
-from nautobot.apps.jobs import JSONVar  # noqa: E402
+# Hook rule tests
 
 
 class TouchDevice(Job):
