@@ -21,10 +21,11 @@ from nautobot.extras.models import Job
 from nautobot.extras.utils import ChangeLoggedModelsQuery
 
 from nautobot_jobflow.choices import HookCompletionStatusChoices, HookEventSourceChoices, HookFiringStatusChoices
+from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
 from nautobot_jobflow.models import HookRule, Workflow
 
 
-class HookRuleForm(NautobotModelForm):
+class HookRuleForm(PlainModelHelpTextMixin, NautobotModelForm):
     """Create or edit a hook rule; conditions, object filter and input template are JSON, checked on save."""
 
     content_types = MultipleContentTypeField(
