@@ -12,13 +12,7 @@ from nautobot_jobflow.forms.approvals import (
     JobRunRequestForm,
     LaunchRequestFilterForm,
 )
-from nautobot_jobflow.forms.hooks import (
-    HookFiringFilterForm,
-    HookRuleBulkEditForm,
-    HookRuleFilterForm,
-    HookRuleForm,
-    HookRuleTestForm,
-)
+from nautobot_jobflow.forms.hooks import HookRuleBulkEditForm, HookRuleFilterForm, HookRuleForm, HookRuleTestForm
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
 from nautobot_jobflow.forms.workflows import (
     WorkflowBulkEditForm,
@@ -37,7 +31,6 @@ __all__ = [
     "ApprovalPolicyBulkEditForm",
     "ApprovalPolicyFilterForm",
     "ApprovalPolicyForm",
-    "HookFiringFilterForm",
     "HookRuleBulkEditForm",
     "HookRuleFilterForm",
     "HookRuleForm",

@@ -20,7 +20,7 @@ from nautobot.apps.forms import (
 from nautobot.extras.models import Job
 from nautobot.extras.utils import ChangeLoggedModelsQuery
 
-from nautobot_jobflow.choices import HookCompletionStatusChoices, HookEventSourceChoices, HookFiringStatusChoices
+from nautobot_jobflow.choices import HookCompletionStatusChoices, HookEventSourceChoices
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
 from nautobot_jobflow.models import HookRule, Workflow
 
@@ -148,10 +148,3 @@ class HookRuleTestForm(BootstrapMixin, forms.Form):
         label="or a completion as JSON",
         help_text='Completion rules: {"job": "Backup", "status": "failed", "result": {...}}',
     )
-
-
-class HookFiringFilterForm(BootstrapMixin, forms.Form):
-    """Filters of the firing list."""
-
-    q = forms.CharField(required=False, label="Search")
-    status = forms.MultipleChoiceField(choices=HookFiringStatusChoices, required=False, widget=StaticSelect2Multiple)
