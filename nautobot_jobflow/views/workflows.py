@@ -6,28 +6,14 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
-from nautobot.apps.ui import (
-    Button,
-    ButtonColorChoices,
-    ObjectDetailContent,
-    ObjectFieldsPanel,
-    ObjectsTablePanel,
-    SectionChoices,
-)
 from nautobot.apps.views import NautobotUIViewSet
-from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 
-from nautobot_jobflow import filters, forms, tables
+from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.input_forms import WorkflowLaunchForm
 from nautobot_jobflow.models import Workflow
-from nautobot_jobflow.views.panels import WorkflowGraphPanel
-
-
-def _json(value):
-    return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
 
 
 class WorkflowUIViewSet(NautobotUIViewSet):
@@ -42,72 +28,7 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     table_class = tables.WorkflowTable
     action_buttons = ("add", "export")
 
-    object_detail_content = ObjectDetailContent(
-        panels=(
-            ObjectFieldsPanel(
-                weight=100,
-                section=SectionChoices.LEFT_HALF,
-                fields=["name", "description", "enabled", "dryrun_mode"],
-            ),
-            ObjectFieldsPanel(
-                weight=200,
-                section=SectionChoices.RIGHT_HALF,
-                label="Inputs",
-                fields=["input_schema", "default_inputs"],
-                value_transforms={"input_schema": [_json], "default_inputs": [_json]},
-            ),
-            WorkflowGraphPanel(weight=100, section=SectionChoices.FULL_WIDTH),
-            ObjectsTablePanel(
-                weight=200,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.WorkflowStepTable,
-                table_filter="workflow",
-                table_title="Steps",
-                select_related_fields=["job", "subworkflow", "job_queue"],
-                exclude_columns=["workflow"],
-                enable_related_link=False,
-            ),
-            ObjectsTablePanel(
-                weight=300,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.WorkflowEdgeTable,
-                table_filter="workflow",
-                table_title="Edges",
-                select_related_fields=["source", "target"],
-                exclude_columns=["workflow"],
-                enable_related_link=False,
-            ),
-            ObjectsTablePanel(
-                weight=400,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.WorkflowRunTable,
-                table_filter="workflow",
-                table_title="Recent runs",
-                select_related_fields=["workflow", "user"],
-                exclude_columns=["workflow", "pk"],
-                add_button_route=None,
-                max_display_count=10,
-                paginate=False,
-            ),
-        ),
-        extra_buttons=(
-            Button(
-                weight=100,
-                label="Run",
-                icon="mdi-play",
-                color=ButtonColorChoices.GREEN,
-                link_name="plugins:nautobot_jobflow:workflow_run",
-                required_permissions=["nautobot_jobflow.view_workflow"],
-            ),
-            Button(
-                weight=200,
-                label="Export YAML",
-                icon="mdi-download",
-                link_name="plugins:nautobot_jobflow:workflow_export_yaml",
-                required_permissions=["nautobot_jobflow.view_workflow"],
-            ),
-        ),
-    )
+    object_detail_content = details.workflow
 
     @action(detail=True, url_path="run", url_name="run", methods=["get", "post"], custom_view_base_action="view")
     def run(self, request, *args, **kwargs):
