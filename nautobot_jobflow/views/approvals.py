@@ -13,6 +13,15 @@ from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
+from nautobot_jobflow.views.common import add_launch_errors
+
+REQUEST_RUN_FIELDS = ("job", "inputs", "dryrun")
+
+
+def _request_run_error_place(key, message):
+    """Where the request-run form shows a refusal's message: on its field, else a non-field error naming the key."""
+    field = key if key in REQUEST_RUN_FIELDS else None
+    yield field, (message if field else f"{key}: {message}" if key else message)
 
 
 class ApprovalPolicyUIViewSet(NautobotUIViewSet):
@@ -94,11 +103,7 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
             except LaunchForbidden as error:
                 form.add_error(None, str(error))
             except LaunchRefused as error:
-                problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-                for key, texts in problems.items():
-                    field = key if key in ("job", "inputs", "dryrun") else None
-                    for text in texts:
-                        form.add_error(field, text if field else f"{key}: {text}" if key else text)
+                add_launch_errors(form, error, _request_run_error_place)
             else:
                 if outcome.approval_required:
                     messages.info(request, f"Held for approval by policy '{outcome.request.policy_name}'.")

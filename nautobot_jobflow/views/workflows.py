@@ -14,6 +14,7 @@ from nautobot_jobflow.api import serializers
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.input_forms import WorkflowLaunchForm
 from nautobot_jobflow.models import Workflow
+from nautobot_jobflow.views.common import add_launch_errors
 
 
 class WorkflowUIViewSet(NautobotUIViewSet):
@@ -66,7 +67,7 @@ class WorkflowUIViewSet(NautobotUIViewSet):
         except LaunchForbidden as error:
             form.add_error(None, str(error.args[0]) if error.args else "You may not run this workflow.")
         except LaunchRefused as error:
-            add_launch_errors(form, error)
+            add_launch_errors(form, error, _launch_error_place(form))
         return None
 
     @action(detail=True, url_path="yaml", url_name="export_yaml", methods=["get"], custom_view_base_action="view")
@@ -113,20 +114,19 @@ class WorkflowUIViewSet(NautobotUIViewSet):
         )
 
 
-def add_launch_errors(form, error):
-    """Put a LaunchRefused's messages on the form fields they name; others become non-field errors.
+def _launch_error_place(form):
+    """Where the run form shows a refusal's messages: input problems on the inputs' fields, ``dryrun`` on its own.
 
     Input problems come as ``{"inputs": "name: message; other: message"}`` (see engine.inputs); each part that
-    starts with a top-level input name goes to that input's field.
+    starts with a top-level input name goes to that input's field. Anything else is a non-field error.
     """
-    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for key, messages_ in problems.items():
-        for message in messages_:
-            field = "dryrun" if key == "dryrun" else None
-            if key == "inputs":
-                for part in message.split("; "):
-                    where = part.split(":", 1)[0].split(".", 1)[0]
-                    target = form.field_name_for(where) if ":" in part else None
-                    form.add_error(target, part)
-                continue
-            form.add_error(field, message)
+
+    def place(key, message):
+        if key == "inputs":
+            for part in message.split("; "):
+                where = part.split(":", 1)[0].split(".", 1)[0]
+                yield (form.field_name_for(where) if ":" in part else None), part
+        else:
+            yield ("dryrun" if key == "dryrun" else None), message
+
+    return place
