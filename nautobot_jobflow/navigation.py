@@ -88,18 +88,6 @@ menu_items = (
                     ),
                 ),
             ),
-        ),
-    ),
-)
-
-# Hook rules (issue 6): Nautobot merges tabs (and groups) of the same name, so this adds a group to the Jobflow tab.
-menu_items = (
-    *menu_items,
-    NavMenuTab(
-        name="Jobflow",
-        icon=NavigationIconChoices.JOBS,
-        weight=650,
-        groups=(
             NavMenuGroup(
                 name="Hook Rules",
                 weight=300,

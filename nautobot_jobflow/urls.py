@@ -10,14 +10,15 @@ from nautobot_jobflow import views
 app_name = "nautobot_jobflow"
 
 router = NautobotUIViewSetRouter()
+# Workflows
 router.register("workflows", views.WorkflowUIViewSet)
 router.register("workflow-steps", views.WorkflowStepUIViewSet)
 router.register("workflow-edges", views.WorkflowEdgeUIViewSet)
 router.register("workflow-runs", views.WorkflowRunUIViewSet)
+# Approvals
 router.register("approval-policies", views.ApprovalPolicyUIViewSet)
 router.register("launch-requests", views.LaunchRequestUIViewSet)
-
-# Hook rules (issue 6)
+# Hook rules
 router.register("hook-rules", views.HookRuleUIViewSet)
 
 urlpatterns = [

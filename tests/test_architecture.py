@@ -51,9 +51,9 @@ def _in_function_imports():
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             for inner in ast.walk(node):
-                if isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith(PACKAGE) and not inner.level:
-                    found.append((path.relative_to(APP_DIR.parent), inner.lineno, lines[inner.lineno - 1]))
-                elif isinstance(inner, ast.Import) and any(a.name.startswith(PACKAGE) for a in inner.names):
+                from_app = isinstance(inner, ast.ImportFrom) and (inner.module or "").startswith(PACKAGE)
+                plain_app = isinstance(inner, ast.Import) and any(a.name.startswith(PACKAGE) for a in inner.names)
+                if from_app or plain_app:
                     found.append((path.relative_to(APP_DIR.parent), inner.lineno, lines[inner.lineno - 1]))
     return found
 

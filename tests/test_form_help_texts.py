@@ -4,8 +4,8 @@ from django.urls import reverse
 from django.utils.html import escape
 from nautobot.apps.testing import TestCase
 
-from nautobot_jobflow.forms import WorkflowEdgeForm, WorkflowStepForm
-from nautobot_jobflow.models import WorkflowEdge, WorkflowStep
+from nautobot_jobflow.forms import HookRuleForm, WorkflowEdgeForm, WorkflowStepForm
+from nautobot_jobflow.models import HookRule, WorkflowEdge, WorkflowStep
 from tests.fixtures_workflows import create_workflow
 
 PLACEHOLDER = "steps.<name>"
@@ -40,3 +40,16 @@ class StepAndEdgeFormHelpTextTest(TestCase):
             content = response.content.decode()
             self.assertNotIn(PLACEHOLDER, content, route)
             self.assertEqual(content.count("steps.&lt;name&gt;"), expected, route)
+
+
+class HookRuleFormHelpTextTest(TestCase):
+    """The hook rule form escapes its model help texts too (``{"path": ...}``, ``model's``)."""
+
+    def test_form_fields_carry_the_escaped_model_help_text(self):
+        form = HookRuleForm()
+        for field in ("conditions", "object_filter", "input_template", "debounce_seconds", "batch"):
+            model_help_text = HookRule._meta.get_field(field).help_text
+            self.assertEqual(form.fields[field].help_text, escape(model_help_text), field)
+        self.assertIn('{"path"', HookRule._meta.get_field("conditions").help_text)  # the model keeps plain text
+        self.assertIn("{&quot;path&quot;", form.fields["conditions"].help_text)
+        self.assertIn("model&#x27;s FilterSet", form.fields["object_filter"].help_text)

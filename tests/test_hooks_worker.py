@@ -201,7 +201,10 @@ class HookRuleWorkerTest(TransactionTestCase):
         rule = create_rule("TouchDevice", allow_one_level=True, input_template={"device_id": "{{ object.id }}"})
         update_device(device, self.admin, serial="start")
         first, second, stopped = wait_for_firings(rule, 3)
-        self.assertEqual([first.status, second.status, stopped.status], [FIRING_STATUS.FIRED, FIRING_STATUS.FIRED, FIRING_STATUS.SKIPPED])
+        self.assertEqual(
+            [first.status, second.status, stopped.status],
+            [FIRING_STATUS.FIRED, FIRING_STATUS.FIRED, FIRING_STATUS.SKIPPED],
+        )
         self.assertEqual([first.depth, second.depth, stopped.depth], [0, 1, 2])
         wait_until_settled()
         for job_result in job_results_for(get_test_job("TouchDevice")):

@@ -2,38 +2,29 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
-from django.utils.html import format_html
-from nautobot.apps.ui import (
-    ObjectDetailContent,
-    ObjectFieldsPanel,
-    ObjectsTablePanel,
-    Panel,
-    SectionChoices,
-)
 from nautobot.apps.views import (
     NautobotUIViewSet,
     ObjectDetailViewMixin,
     ObjectListViewMixin,
 )
-from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 
-from nautobot_jobflow import filters, forms, tables
+from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
-from nautobot_jobflow.approvals.preview import preview_for
+from nautobot_jobflow.approvals.decisions import ApprovalRefused, cancel_request, decide
 from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
-from nautobot_jobflow.views.panels import linked_objects
+from nautobot_jobflow.service import launch
+from nautobot_jobflow.views.common import add_launch_errors
+
+REQUEST_RUN_FIELDS = ("job", "inputs", "dryrun")
 
 
-def _json(value):
-    return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
-
-
-def _linked_or_every(noun):
-    """Render a policy's Jobs or Workflows (a related manager) as links; none chosen means every one is covered."""
-    return linked_objects(empty=format_html('<span class="text-muted">Every {}</span>', noun))
+def _request_run_error_place(key, message):
+    """Where the request-run form shows a refusal's message: on its field, else a non-field error naming the key."""
+    field = key if key in REQUEST_RUN_FIELDS else None
+    yield field, (message if field else f"{key}: {message}" if key else message)
 
 
 class ApprovalPolicyUIViewSet(NautobotUIViewSet):
@@ -47,81 +38,7 @@ class ApprovalPolicyUIViewSet(NautobotUIViewSet):
     serializer_class = serializers.ApprovalPolicySerializer
     table_class = tables.ApprovalPolicyTable
 
-    object_detail_content = ObjectDetailContent(
-        panels=(
-            ObjectFieldsPanel(
-                weight=100,
-                section=SectionChoices.LEFT_HALF,
-                fields=[
-                    "name",
-                    "description",
-                    "enabled",
-                    "weight",
-                    "applies_to",
-                    "jobs",
-                    "workflows",
-                    "origins",
-                    "dryrun_exempt",
-                ],
-                value_transforms={"jobs": [_linked_or_every("Job")], "workflows": [_linked_or_every("Workflow")]},
-            ),
-            ObjectFieldsPanel(
-                weight=200,
-                section=SectionChoices.RIGHT_HALF,
-                label="Who approves, until when",
-                fields=[
-                    "approval_workflow_definition",
-                    "expiry_minutes",
-                    "allow_self_approval",
-                    "require_preview",
-                    "object_content_type",
-                    "object_filter",
-                    "min_objects",
-                ],
-                value_transforms={"object_filter": [_json]},
-            ),
-            ObjectsTablePanel(
-                weight=300,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.LaunchRequestTable,
-                table_filter="policy",
-                table_title="Requests",
-                exclude_columns=["policy"],
-                add_button_route=None,
-            ),
-        )
-    )
-
-
-class ApprovalPanel(Panel):
-    """Stages, preview and the decision form of a request, rendered from a template."""
-
-    label = "Approval"
-
-    def render_body_content(self, context):
-        """Core's stages and responses, the preview, and approve/deny/comment/cancel for this user."""
-        launch_request = context["object"]
-        request = context["request"]
-        approval_workflow = launch_request.approval_workflow
-        stages = []
-        if approval_workflow is not None:
-            for stage in approval_workflow.approval_workflow_stages.select_related(
-                "approval_workflow_stage_definition__approver_group"
-            ).order_by("approval_workflow_stage_definition__sequence"):
-                responses = stage.approval_workflow_stage_responses.select_related("user").order_by("last_updated")
-                stages.append((stage, list(responses)))
-        return render_to_string(
-            "nautobot_jobflow/inc/launch_request_approval.html",
-            {
-                "launch_request": launch_request,
-                "approval_workflow": approval_workflow,
-                "stages": stages,
-                "preview": preview_for(launch_request),
-                "form": forms.ApprovalDecisionForm(),
-                "is_requester": launch_request.user_id == request.user.pk,
-            },
-            request=request,
-        )
+    object_detail_content = details.approval_policy
 
 
 class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
@@ -134,49 +51,7 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
     table_class = tables.LaunchRequestTable
     action_buttons = ("export",)
 
-    object_detail_content = ObjectDetailContent(
-        panels=(
-            ObjectFieldsPanel(
-                weight=100,
-                section=SectionChoices.LEFT_HALF,
-                fields=[
-                    "target_name",
-                    "job",
-                    "workflow",
-                    "status",
-                    "user",
-                    "origin",
-                    "dryrun",
-                    "policy",
-                    "expires_at",
-                    "decided",
-                    "message",
-                    "workflow_run",
-                    "step_run",
-                    "job_result",
-                ],
-            ),
-            ObjectFieldsPanel(
-                weight=200,
-                section=SectionChoices.RIGHT_HALF,
-                label="Inputs",
-                fields=["inputs"],
-                value_transforms={"inputs": [_json]},
-            ),
-            ApprovalPanel(weight=100, section=SectionChoices.FULL_WIDTH),
-            ObjectsTablePanel(
-                weight=200,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.ApprovalEventTable,
-                table_filter="request",
-                table_title="Audit trail",
-                exclude_columns=["request"],
-                select_related_fields=["preview_job_result", "preview_run"],
-                add_button_route=None,
-                enable_related_link=False,
-            ),
-        )
-    )
+    object_detail_content = details.launch_request
 
     def filter_queryset(self, queryset):
         """As core's, then ``awaiting_me``, which needs the signed-in user that core's list does not hand over."""
@@ -189,8 +64,6 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
         return queryset
 
     def _decide(self, request, action_name):
-        from nautobot_jobflow.approvals.decisions import ApprovalRefused, cancel_request, decide
-
         launch_request = self.get_object()
         form = forms.ApprovalDecisionForm(request.POST)
         comments = form.cleaned_data["comments"] if form.is_valid() else ""
@@ -215,9 +88,6 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
     )
     def request_run(self, request, *args, **kwargs):
         """Run one Job through launch(): held for approval when a policy covers it, started otherwise."""
-        from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
-        from nautobot_jobflow.service import launch
-
         initial = {"job": request.GET.get("job")} if request.GET.get("job") else None
         form = forms.JobRunRequestForm(request.POST if request.method == "POST" else None, initial=initial)
         if request.method == "POST" and form.is_valid():
@@ -232,11 +102,7 @@ class LaunchRequestUIViewSet(ObjectDetailViewMixin, ObjectListViewMixin):
             except LaunchForbidden as error:
                 form.add_error(None, str(error))
             except LaunchRefused as error:
-                problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-                for key, texts in problems.items():
-                    field = key if key in ("job", "inputs", "dryrun") else None
-                    for text in texts:
-                        form.add_error(field, text if field else f"{key}: {text}" if key else text)
+                add_launch_errors(form, error, _request_run_error_place)
             else:
                 if outcome.approval_required:
                     messages.info(request, f"Held for approval by policy '{outcome.request.policy_name}'.")

@@ -4,36 +4,17 @@ import json
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
-from nautobot.apps.ui import (
-    Button,
-    ButtonColorChoices,
-    ObjectDetailContent,
-    ObjectFieldsPanel,
-    ObjectsTablePanel,
-    SectionChoices,
-)
 from nautobot.apps.views import NautobotUIViewSet
-from nautobot.core.templatetags import helpers
 from nautobot.extras.models import ObjectChange
 from rest_framework.decorators import action
 
-from nautobot_jobflow import filters, forms, tables
+from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
-from nautobot_jobflow.choices import HookCompletionStatusChoices
+from nautobot_jobflow.hooks.tester import change_from_body, change_from_object_change, run_test
+from nautobot_jobflow.launching.permissions import check_target_permission
 from nautobot_jobflow.models import HookRule
-from nautobot_jobflow.views.panels import linked_objects
 
 RECENT_CHANGES = 10
-
-
-def _json(value):
-    return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
-
-
-def _status_labels(statuses):
-    """Completion states by label ("Failed, Succeeded") rather than as a JSON list."""
-    labels = dict(HookCompletionStatusChoices.CHOICES)
-    return ", ".join(labels.get(status, status) for status in statuses) if statuses else helpers.placeholder(None)
 
 
 class HookRuleUIViewSet(NautobotUIViewSet):
@@ -50,73 +31,10 @@ class HookRuleUIViewSet(NautobotUIViewSet):
     table_class = tables.HookRuleTable
     action_buttons = ("add", "export")
 
-    object_detail_content = ObjectDetailContent(
-        panels=(
-            ObjectFieldsPanel(
-                weight=100,
-                section=SectionChoices.LEFT_HALF,
-                fields=[
-                    "name",
-                    "description",
-                    "enabled",
-                    "event_source",
-                    "content_types",
-                    "type_create",
-                    "type_update",
-                    "type_delete",
-                    "completion_jobs",
-                    "completion_workflows",
-                    "completion_statuses",
-                    "job",
-                    "workflow",
-                    "debounce_seconds",
-                    "batch",
-                    "allow_one_level",
-                    "owner",
-                ],
-                value_transforms={
-                    "completion_jobs": [linked_objects()],
-                    "completion_workflows": [linked_objects()],
-                    "completion_statuses": [_status_labels],
-                },
-            ),
-            ObjectFieldsPanel(
-                weight=200,
-                section=SectionChoices.RIGHT_HALF,
-                label="Conditions and inputs",
-                fields=["match", "conditions", "object_filter", "input_template"],
-                value_transforms={"conditions": [_json], "object_filter": [_json], "input_template": [_json]},
-            ),
-            ObjectsTablePanel(
-                weight=300,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.HookFiringTable,
-                table_filter="rule",
-                table_title="Recent firings",
-                select_related_fields=["user", "job_result", "workflow_run", "rule"],
-                exclude_columns=["rule"],
-                add_button_route=None,
-                max_display_count=20,
-                paginate=False,
-                enable_related_link=False,
-            ),
-        ),
-        extra_buttons=(
-            Button(
-                weight=100,
-                label="Test rule",
-                icon="mdi-flask-outline",
-                color=ButtonColorChoices.BLUE,
-                link_name="plugins:nautobot_jobflow:hookrule_test",
-                required_permissions=["nautobot_jobflow.view_hookrule"],
-            ),
-        ),
-    )
+    object_detail_content = details.hook_rule
 
     def form_valid(self, form):
         """Only a user who may run the target saves the rule; its creator becomes its owner."""
-        from nautobot_jobflow.launching.permissions import check_target_permission
-
         if not isinstance(form, forms.HookRuleForm):  # delete confirmations, bulk forms
             return super().form_valid(form)
         try:
@@ -131,8 +49,6 @@ class HookRuleUIViewSet(NautobotUIViewSet):
     @action(detail=True, url_path="test", url_name="test", methods=["get", "post"], custom_view_base_action="view")
     def test(self, request, *args, **kwargs):
         """The rule tester: pick a recorded change (or write one) and see the verdict and the rendered inputs."""
-        from nautobot_jobflow.hooks.tester import change_from_body, change_from_object_change, run_test
-
         rule = self.get_object()
         form = forms.HookRuleTestForm(request.POST or None)
         verdict = None

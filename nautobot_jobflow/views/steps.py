@@ -1,6 +1,5 @@
 """Step and edge forms, reached from a workflow's page (``?workflow=<pk>&return_url=...``) and back to it."""
 
-from nautobot.apps.ui import ObjectDetailContent, ObjectFieldsPanel, SectionChoices
 from nautobot.apps.views import (
     ObjectBulkDestroyViewMixin,
     ObjectChangeLogViewMixin,
@@ -9,9 +8,8 @@ from nautobot.apps.views import (
     ObjectEditViewMixin,
     ObjectListViewMixin,
 )
-from nautobot.core.templatetags import helpers
 
-from nautobot_jobflow import filters, forms, tables
+from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.models import WorkflowEdge, WorkflowStep
 
@@ -38,16 +36,7 @@ class WorkflowStepUIViewSet(_WorkflowPartViewSet):
     form_class = forms.WorkflowStepForm
     serializer_class = serializers.WorkflowStepSerializer
     table_class = tables.WorkflowStepTable
-    object_detail_content = ObjectDetailContent(
-        panels=(
-            ObjectFieldsPanel(
-                weight=100,
-                section=SectionChoices.LEFT_HALF,
-                fields="__all__",
-                value_transforms={"input_templates": [helpers.render_json]},
-            ),
-        )
-    )
+    object_detail_content = details.workflow_step
 
 
 class WorkflowEdgeUIViewSet(_WorkflowPartViewSet):
@@ -59,6 +48,4 @@ class WorkflowEdgeUIViewSet(_WorkflowPartViewSet):
     form_class = forms.WorkflowEdgeForm
     serializer_class = serializers.WorkflowEdgeSerializer
     table_class = tables.WorkflowEdgeTable
-    object_detail_content = ObjectDetailContent(
-        panels=(ObjectFieldsPanel(weight=100, section=SectionChoices.LEFT_HALF, fields="__all__"),)
-    )
+    object_detail_content = details.workflow_edge

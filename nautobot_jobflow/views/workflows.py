@@ -6,28 +6,18 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
-from nautobot.apps.ui import (
-    Button,
-    ButtonColorChoices,
-    ObjectDetailContent,
-    ObjectFieldsPanel,
-    ObjectsTablePanel,
-    SectionChoices,
-)
 from nautobot.apps.views import NautobotUIViewSet
-from nautobot.core.templatetags import helpers
 from rest_framework.decorators import action
 
-from nautobot_jobflow import filters, forms, tables
+from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.input_forms import WorkflowLaunchForm
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import Workflow
-from nautobot_jobflow.views.panels import WorkflowGraphPanel
-
-
-def _json(value):
-    return helpers.render_json(value, pretty_print=True) if value else helpers.placeholder(None)
+from nautobot_jobflow.models.workflow_yaml import export_workflow, import_workflow
+from nautobot_jobflow.service import launch
+from nautobot_jobflow.views.common import add_launch_errors
 
 
 class WorkflowUIViewSet(NautobotUIViewSet):
@@ -42,72 +32,7 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     table_class = tables.WorkflowTable
     action_buttons = ("add", "export")
 
-    object_detail_content = ObjectDetailContent(
-        panels=(
-            ObjectFieldsPanel(
-                weight=100,
-                section=SectionChoices.LEFT_HALF,
-                fields=["name", "description", "enabled", "dryrun_mode"],
-            ),
-            ObjectFieldsPanel(
-                weight=200,
-                section=SectionChoices.RIGHT_HALF,
-                label="Inputs",
-                fields=["input_schema", "default_inputs"],
-                value_transforms={"input_schema": [_json], "default_inputs": [_json]},
-            ),
-            WorkflowGraphPanel(weight=100, section=SectionChoices.FULL_WIDTH),
-            ObjectsTablePanel(
-                weight=200,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.WorkflowStepTable,
-                table_filter="workflow",
-                table_title="Steps",
-                select_related_fields=["job", "subworkflow", "job_queue"],
-                exclude_columns=["workflow"],
-                enable_related_link=False,
-            ),
-            ObjectsTablePanel(
-                weight=300,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.WorkflowEdgeTable,
-                table_filter="workflow",
-                table_title="Edges",
-                select_related_fields=["source", "target"],
-                exclude_columns=["workflow"],
-                enable_related_link=False,
-            ),
-            ObjectsTablePanel(
-                weight=400,
-                section=SectionChoices.FULL_WIDTH,
-                table_class=tables.WorkflowRunTable,
-                table_filter="workflow",
-                table_title="Recent runs",
-                select_related_fields=["workflow", "user"],
-                exclude_columns=["workflow", "pk"],
-                add_button_route=None,
-                max_display_count=10,
-                paginate=False,
-            ),
-        ),
-        extra_buttons=(
-            Button(
-                weight=100,
-                label="Run",
-                icon="mdi-play",
-                color=ButtonColorChoices.GREEN,
-                link_name="plugins:nautobot_jobflow:workflow_run",
-                required_permissions=["nautobot_jobflow.view_workflow"],
-            ),
-            Button(
-                weight=200,
-                label="Export YAML",
-                icon="mdi-download",
-                link_name="plugins:nautobot_jobflow:workflow_export_yaml",
-                required_permissions=["nautobot_jobflow.view_workflow"],
-            ),
-        ),
-    )
+    object_detail_content = details.workflow
 
     @action(detail=True, url_path="run", url_name="run", methods=["get", "post"], custom_view_base_action="view")
     def run(self, request, *args, **kwargs):
@@ -136,9 +61,6 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     @staticmethod
     def _launch(request, form, workflow):
         """launch(); refusals become form errors on the field they name, forbidden Jobs a non-field error."""
-        from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
-        from nautobot_jobflow.service import launch
-
         try:
             return launch(
                 workflow, form.get_inputs(), request.user, LaunchOriginChoices.UI, dryrun=form.cleaned_data["dryrun"]
@@ -146,14 +68,12 @@ class WorkflowUIViewSet(NautobotUIViewSet):
         except LaunchForbidden as error:
             form.add_error(None, str(error.args[0]) if error.args else "You may not run this workflow.")
         except LaunchRefused as error:
-            add_launch_errors(form, error)
+            add_launch_errors(form, error, _launch_error_place(form))
         return None
 
     @action(detail=True, url_path="yaml", url_name="export_yaml", methods=["get"], custom_view_base_action="view")
     def export_yaml(self, request, *args, **kwargs):
         """Download the workflow definition as ``<name>.yaml``."""
-        from nautobot_jobflow.models.workflow_yaml import export_workflow
-
         workflow = self.get_object()
         response = HttpResponse(export_workflow(workflow), content_type="application/yaml; charset=utf-8")
         filename = slugify(workflow.name) or "workflow"
@@ -169,8 +89,6 @@ class WorkflowUIViewSet(NautobotUIViewSet):
     )
     def import_yaml(self, request, *args, **kwargs):
         """Create (or replace the steps and edges of) a workflow from YAML; problems are shown as form errors."""
-        from nautobot_jobflow.models.workflow_yaml import import_workflow
-
         form = forms.WorkflowImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             existing = set(Workflow.objects.values_list("pk", flat=True))
@@ -193,20 +111,19 @@ class WorkflowUIViewSet(NautobotUIViewSet):
         )
 
 
-def add_launch_errors(form, error):
-    """Put a LaunchRefused's messages on the form fields they name; others become non-field errors.
+def _launch_error_place(form):
+    """Where the run form shows a refusal's messages: input problems on the inputs' fields, ``dryrun`` on its own.
 
     Input problems come as ``{"inputs": "name: message; other: message"}`` (see engine.inputs); each part that
-    starts with a top-level input name goes to that input's field.
+    starts with a top-level input name goes to that input's field. Anything else is a non-field error.
     """
-    problems = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for key, messages_ in problems.items():
-        for message in messages_:
-            field = "dryrun" if key == "dryrun" else None
-            if key == "inputs":
-                for part in message.split("; "):
-                    where = part.split(":", 1)[0].split(".", 1)[0]
-                    target = form.field_name_for(where) if ":" in part else None
-                    form.add_error(target, part)
-                continue
-            form.add_error(field, message)
+
+    def place(key, message):
+        if key == "inputs":
+            for part in message.split("; "):
+                where = part.split(":", 1)[0].split(".", 1)[0]
+                yield (form.field_name_for(where) if ":" in part else None), part
+        else:
+            yield ("dryrun" if key == "dryrun" else None), message
+
+    return place

@@ -1,0 +1,127 @@
+"""REST API views of the workflows: CRUD for definitions, read/delete for runs, run/cancel/rerun actions."""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import extend_schema
+from nautobot.apps.api import BulkDestroyModelMixin, ModelViewSet, NautobotModelViewSet, ReadOnlyModelViewSet
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from nautobot_jobflow import filters
+from nautobot_jobflow.api import serializers
+from nautobot_jobflow.api.mixins import (
+    ActionRestrictionMixin,
+    ChangeOnPostPermissions,
+    RejectBadQueryValuesMixin,
+    ViewOnPostPermissions,
+    pending_answer,
+    validation_error,
+)
+from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.engine.control import rerun_from_failed
+from nautobot_jobflow.engine.runner import cancel_run
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
+from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
+from nautobot_jobflow.service import launch
+
+
+class WorkflowViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, NautobotModelViewSet):
+    """Workflows; ``POST {id}/run/`` launches one."""
+
+    queryset = Workflow.objects.all()
+    serializer_class = serializers.WorkflowSerializer
+    filterset_class = filters.WorkflowFilterSet
+    action_restrictions = {"run": "view"}
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.WorkflowLaunchSerializer,
+        responses={201: serializers.WorkflowRunSerializer, 202: serializers.WorkflowLaunchPendingSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def run(self, request, *args, **kwargs):
+        """Launch the workflow (403 when the user may not run one of its Jobs, 400 naming the bad input)."""
+        workflow = self.get_object()
+        body = serializers.WorkflowLaunchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            outcome = launch(
+                workflow,
+                body.validated_data["inputs"],
+                request.user,
+                LaunchOriginChoices.API,
+                dryrun=body.validated_data["dryrun"],
+            )
+        except LaunchForbidden as error:
+            raise PermissionDenied(str(error)) from None
+        except LaunchRefused as error:
+            raise validation_error(error) from None
+        if outcome.approval_required:
+            return Response(pending_answer(outcome), status=status.HTTP_202_ACCEPTED)
+        context = {"request": request}
+        return Response(serializers.WorkflowRunSerializer(outcome.run, context=context).data, status=201)
+
+
+class WorkflowStepViewSet(RejectBadQueryValuesMixin, ModelViewSet):
+    """Steps of workflows."""
+
+    queryset = WorkflowStep.objects.all()
+    serializer_class = serializers.WorkflowStepSerializer
+    filterset_class = filters.WorkflowStepFilterSet
+
+
+class WorkflowEdgeViewSet(RejectBadQueryValuesMixin, ModelViewSet):
+    """Edges of workflows."""
+
+    queryset = WorkflowEdge.objects.all()
+    serializer_class = serializers.WorkflowEdgeSerializer
+    filterset_class = filters.WorkflowEdgeFilterSet
+
+
+class WorkflowRunViewSet(
+    RejectBadQueryValuesMixin,
+    ActionRestrictionMixin,
+    BulkDestroyModelMixin,
+    mixins.DestroyModelMixin,
+    ReadOnlyModelViewSet,
+):
+    """Runs: read and delete; ``POST {id}/cancel/`` and ``POST {id}/rerun/``."""
+
+    queryset = WorkflowRun.objects.all()
+    serializer_class = serializers.WorkflowRunSerializer
+    filterset_class = filters.WorkflowRunFilterSet
+    action_restrictions = {"cancel": "change", "rerun": "view"}
+
+    @extend_schema(methods=["post"], request=None, responses={200: serializers.WorkflowRunSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
+    def cancel(self, request, *args, **kwargs):
+        """Cancel an active run (400 when it is already over)."""
+        run = self.get_object()
+        try:
+            run = cancel_run(run, request.user)
+        except DjangoValidationError as error:
+            raise validation_error(error) from None
+        return Response(serializers.WorkflowRunSerializer(run, context={"request": request}).data)
+
+    @extend_schema(methods=["post"], request=None, responses={201: serializers.WorkflowRunSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def rerun(self, request, *args, **kwargs):
+        """Rerun a failed or canceled run from its failed steps (403 when a Job may not be run)."""
+        run = self.get_object()
+        try:
+            new_run = rerun_from_failed(run, request.user, LaunchOriginChoices.API)
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from None
+        except DjangoValidationError as error:
+            raise validation_error(error) from None
+        return Response(serializers.WorkflowRunSerializer(new_run, context={"request": request}).data, status=201)
+
+
+class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
+    """Attempts of the steps of runs (read-only)."""
+
+    queryset = WorkflowStepRun.objects.all()
+    serializer_class = serializers.WorkflowStepRunSerializer
+    filterset_class = filters.WorkflowStepRunFilterSet

@@ -1,0 +1,29 @@
+"""FilterSets of nautobot-jobflow (UI lists, REST API and GraphQL share them), one module per capability.
+
+Nautobot finds a model's FilterSet by name in this package (``nautobot.core.utils.lookup.get_filterset_for_model``
+imports ``nautobot_jobflow.filters.<Model>FilterSet``), so every FilterSet is exported here.
+"""
+
+from nautobot_jobflow.filters.approvals import ApprovalEventFilterSet, ApprovalPolicyFilterSet, LaunchRequestFilterSet
+from nautobot_jobflow.filters.hooks import HookFiringFilterSet, HookRuleFilterSet, HookWindowFilterSet
+from nautobot_jobflow.filters.workflows import (
+    WorkflowEdgeFilterSet,
+    WorkflowFilterSet,
+    WorkflowRunFilterSet,
+    WorkflowStepFilterSet,
+    WorkflowStepRunFilterSet,
+)
+
+__all__ = [
+    "ApprovalEventFilterSet",
+    "ApprovalPolicyFilterSet",
+    "HookFiringFilterSet",
+    "HookRuleFilterSet",
+    "HookWindowFilterSet",
+    "LaunchRequestFilterSet",
+    "WorkflowEdgeFilterSet",
+    "WorkflowFilterSet",
+    "WorkflowRunFilterSet",
+    "WorkflowStepFilterSet",
+    "WorkflowStepRunFilterSet",
+]
