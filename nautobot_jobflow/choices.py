@@ -29,6 +29,7 @@ class WorkflowRunStatusChoices(ChoiceSet):
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
     RUNNING = "running"
+    PAUSED = "paused"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
@@ -37,16 +38,18 @@ class WorkflowRunStatusChoices(ChoiceSet):
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
         (RUNNING, "Running"),
+        (PAUSED, "Paused"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
         (CANCELED, "Canceled"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING, PAUSED)
     FINAL = (SUCCEEDED, FAILED, CANCELED)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
         RUNNING: "info",
+        PAUSED: "warning",
         SUCCEEDED: "success",
         FAILED: "danger",
         CANCELED: "dark",
@@ -58,6 +61,7 @@ class StepRunStatusChoices(ChoiceSet):
 
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
+    WAITING = "waiting"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -68,6 +72,7 @@ class StepRunStatusChoices(ChoiceSet):
     CHOICES = (
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
+        (WAITING, "Waiting for its concurrency key"),
         (RUNNING, "Running"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
@@ -75,12 +80,13 @@ class StepRunStatusChoices(ChoiceSet):
         (CANCELED, "Canceled"),
         (TIMED_OUT, "Timed out"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, WAITING, RUNNING)
     FINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELED, TIMED_OUT)
     FAILURES = (FAILED, TIMED_OUT)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
+        WAITING: "warning",
         RUNNING: "info",
         SUCCEEDED: "success",
         FAILED: "danger",
@@ -92,6 +98,7 @@ class StepRunStatusChoices(ChoiceSet):
     COLORS = {
         PENDING: "#e0e0e0",
         AWAITING_APPROVAL: "#ffe082",
+        WAITING: "#fff59d",
         RUNNING: "#90caf9",
         SUCCEEDED: "#a5d6a7",
         FAILED: "#ef9a9a",

@@ -35,10 +35,22 @@ class WorkflowForm(PlainModelHelpTextMixin, NautobotModelForm):
 
     input_schema = JSONField(required=False, help_text=Workflow._meta.get_field("input_schema").help_text)
     default_inputs = JSONField(required=False, help_text=Workflow._meta.get_field("default_inputs").help_text)
+    output_templates = JSONField(
+        required=False, label="Outputs", help_text=Workflow._meta.get_field("output_templates").help_text
+    )
 
     class Meta:
         model = Workflow
-        fields = ["name", "description", "enabled", "dryrun_mode", "input_schema", "default_inputs", "tags"]
+        fields = [
+            "name",
+            "description",
+            "enabled",
+            "dryrun_mode",
+            "input_schema",
+            "default_inputs",
+            "output_templates",
+            "tags",
+        ]
 
     def clean_input_schema(self):
         """Empty means no schema."""
@@ -47,6 +59,10 @@ class WorkflowForm(PlainModelHelpTextMixin, NautobotModelForm):
     def clean_default_inputs(self):
         """Empty means no defaults."""
         return self.cleaned_data.get("default_inputs") or {}
+
+    def clean_output_templates(self):
+        """Empty means no declared outputs."""
+        return self.cleaned_data.get("output_templates") or {}
 
 
 class WorkflowBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
@@ -116,6 +132,7 @@ class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm)
     subworkflow = DynamicModelChoiceField(queryset=Workflow.objects.all(), required=False, label="Nested workflow")
     input_templates = JSONField(required=False, help_text=WorkflowStep._meta.get_field("input_templates").help_text)
     job_queue = DynamicModelChoiceField(queryset=JobQueue.objects.all(), required=False)
+    for_each = JSONField(required=False, label="For each", help_text=WorkflowStep._meta.get_field("for_each").help_text)
 
     class Meta:
         model = WorkflowStep
@@ -130,12 +147,22 @@ class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm)
             "retry_backoff",
             "timeout",
             "job_queue",
+            "for_each",
+            "concurrency",
+            "max_failures",
+            "concurrency_key",
+            "concurrency_limit",
         ]
 
     def clean_input_templates(self):
         """Empty means no templates."""
         value = self.cleaned_data.get("input_templates")
         return {} if value in (None, "") else value
+
+    def clean_for_each(self):
+        """Empty means a plain step (one Job run)."""
+        value = self.cleaned_data.get("for_each")
+        return None if value in (None, "", [], {}) else value
 
     def clean(self):
         """Report a duplicate step name on the name field (the DB constraint would say it less clearly)."""

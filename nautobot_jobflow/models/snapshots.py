@@ -20,6 +20,11 @@ def build_definition(workflow):
             "retry_backoff": step.retry_backoff,
             "timeout": step.timeout,
             "job_queue": str(step.job_queue_id) if step.job_queue_id else None,
+            "for_each": step.for_each if step.for_each not in ("", [], {}) else None,
+            "concurrency": step.concurrency,
+            "max_failures": step.max_failures,
+            "concurrency_key": step.concurrency_key,
+            "concurrency_limit": step.concurrency_limit,
         }
     edges = [
         {"source": edge.source.name, "target": edge.target.name, "trigger": edge.trigger, "condition": edge.condition}
@@ -30,6 +35,7 @@ def build_definition(workflow):
         "workflow": str(workflow.pk),
         "name": workflow.name,
         "dryrun_mode": workflow.dryrun_mode,
+        "outputs": workflow.output_templates or {},
         "steps": steps,
         "edges": edges,
         "order": graph_utils.topological_order(graph),

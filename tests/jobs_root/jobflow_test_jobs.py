@@ -161,3 +161,28 @@ class CollectObjects(Job):
 
 
 register_jobs(TouchDevice, CollectObjects)
+
+
+# Workflow power tests
+
+
+class MaybeFail(Job):
+    """Fails when ``fail`` is set, else returns its label (for-each items that fail on purpose)."""
+
+    label = StringVar(required=False, default="")
+    fail = BooleanVar(default=False)
+    seconds = IntegerVar(default=0)
+
+    class Meta:
+        name = "Maybe fail"
+        has_sensitive_variables = False
+
+    def run(self, label="", fail=False, seconds=0):
+        if seconds:
+            time.sleep(seconds)
+        if fail:
+            raise RuntimeError(f"{label} fails on purpose")
+        return {"label": label}
+
+
+register_jobs(MaybeFail)
