@@ -209,7 +209,13 @@ def tests(context, keyword="", path="tests", failfast=False, lint_first=True):
     say(f"All tests passed in {elapsed:.0f}s")
 
 
-@task(help={"devices": "devices to build", "interfaces": "interfaces per device", "only": "report, workflows, hooks or for_each"})
+@task(
+    help={
+        "devices": "devices to build",
+        "interfaces": "interfaces per device",
+        "only": "report, workflows, hooks or for_each",
+    }
+)
 @friendly
 def benchmark(context, devices=2000, interfaces=48, only=""):
     """Run the benchmarks under benchmarks/ and print times and ratios."""
