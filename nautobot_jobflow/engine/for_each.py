@@ -154,13 +154,13 @@ class ForEachSteps:
             elif (self._retry_due(item_run) or item_run.status == STEP.WAITING) and not self.paused:
                 self._launch_attempt(name, item_run)
             self._count_item(name, header, self.items[name][index])
-        if progress["failed"] > (spec.get("max_failures") or 0):
-            self._fail_for_each(name, header)
-            return
-        if not self.paused:
+        # More failures than tolerated: no more item starts; the running ones finish (canceling a half-done change
+        # on a device would be worse), then the step fails.
+        too_many_failed = progress["failed"] > (spec.get("max_failures") or 0)
+        if not self.paused and not too_many_failed:
             self._start_items(name, header)
         active = [item_run for item_run in self.items[name].values() if item_run.status in STEP.ACTIVE]
-        if not active and progress["started"] >= progress["total"]:
+        if not active and (too_many_failed or progress["started"] >= progress["total"]):
             self._finish_for_each(name, header)
         elif repr(progress) != before:
             header.save(update_fields=["progress"])
@@ -199,33 +199,22 @@ class ForEachSteps:
             index += 1
         progress["next"] = index
 
-    def _fail_for_each(self, name, header):
-        """More items failed than tolerated: cancel the running ones, start no more, fail the step."""
-        spec = self.steps[name]
-        for item_run in list(self.items[name].values()):
-            if item_run.status not in STEP.ACTIVE:
-                continue
-            if item_run.job_result_id and item_run.status == STEP.RUNNING:
-                self._cancel_job_result(item_run.job_result, reason="for-each failed")
-            self._finish_attempt(item_run, STEP.CANCELED, error=f"Step '{name}': canceled, too many items failed.")
-            header.progress["statuses"][item_run.item_index] = STEP.CANCELED
-        progress = header.progress
-        error = (
-            f"Step '{name}': {progress['failed']} of {progress['total']} items failed; "
-            f"{spec.get('max_failures') or 0} tolerated."
-        )
-        header.result = self._item_results(name, progress["total"])
-        self._finish_attempt(header, STEP.FAILED, result=header.result, error=error + self._first_failure(name))
-
     def _finish_for_each(self, name, header):
-        """Every item is over: the step's result is the list of item results, in item order."""
+        """No item runs any more: the step's result is the list of item results, in item order (None: no result).
+
+        Items never started (more failures than tolerated stopped the step) are marked skipped in the counters.
+        """
         progress = header.progress
         results = self._item_results(name, progress["total"])
-        if progress["failed"] > (self.steps[name].get("max_failures") or 0):
-            error = f"Step '{name}': {progress['failed']} of {progress['total']} items failed." + self._first_failure(
-                name
-            )
-            self._finish_attempt(header, STEP.FAILED, result=results, error=error)
+        statuses = progress["statuses"]
+        not_started = [index for index, status in enumerate(statuses) if status == PENDING_ITEM]
+        for index in not_started:
+            statuses[index] = STEP.SKIPPED
+        tolerated = self.steps[name].get("max_failures") or 0
+        if progress["failed"] > tolerated:
+            error = f"Step '{name}': {progress['failed']} of {progress['total']} items failed; {tolerated} tolerated"
+            error += f", {len(not_started)} not started." if not_started else "."
+            self._finish_attempt(header, STEP.FAILED, result=results, error=error + self._first_failure(name))
         else:
             self._finish_attempt(header, STEP.SUCCEEDED, result=results)
 

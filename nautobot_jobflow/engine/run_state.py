@@ -26,7 +26,7 @@ from nautobot_jobflow.engine.readiness import Readiness
 from nautobot_jobflow.engine.scheduling import schedule_advance
 from nautobot_jobflow.engine.step_launch import StepLauncher, StepSkipped
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
-from nautobot_jobflow.lib.sandbox import TemplateProblem, render_mapping
+from nautobot_jobflow.lib.sandbox import StepContext, TemplateProblem, render_mapping
 from nautobot_jobflow.models import WorkflowStepRun
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,7 @@ class RunState(ForEachSteps, Readiness):
         steps = {}
         for name, done in self.latest.items():
             if done.is_final:
-                steps[name] = {"status": done.status, "result": done.result, "error": done.error}
+                steps[name] = StepContext(status=done.status, result=done.result, error=done.error)
                 if done.items is not None:
                     steps[name]["items"] = items_view(done)
         context = {
