@@ -39,6 +39,7 @@ class InputSpec:
     help_text: str = ""
     multiple: bool = False  # several values (objects or choices): a list, in any order
     to_initial: object = None
+    help_is_html: bool = False  # a Job's descriptions are its code's (HTML, as Nautobot shows them); schemas' are data
 
     def initial_for(self, value):
         """The field's initial value for a stored JSON value."""
@@ -178,6 +179,7 @@ def job_specs(job, prefix, reserved=(), where="a workflow step"):
                 field=form_field,
                 required=required,
                 help_text=str(form_field.help_text or ""),
+                help_is_html=True,
                 multiple=isinstance(form_field, (forms.ModelMultipleChoiceField, forms.MultipleChoiceField)),
             )
         )

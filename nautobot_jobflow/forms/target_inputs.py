@@ -162,9 +162,7 @@ class TargetInputs:
             form.fields[switch_name] = forms.BooleanField(
                 required=False,
                 label="Template",
-                widget=forms.CheckboxInput(
-                    attrs={"class": "form-check-input", "role": "switch", "data-jobflow-switch": spec.name}
-                ),
+                widget=forms.CheckboxInput(attrs={"class": "form-check-input", "data-jobflow-switch": spec.name}),
             )
         form.initial.update(self.initial)
 
