@@ -1,84 +1,19 @@
 """The step form builds a field per variable of the chosen Job (and the hook rule form per input of its target).
 
 What is saved is the same ``input_templates`` JSON as before: objects by id, several objects as a list of ids, a
-template switch's text as it is. Reopening a step shows objects by name and templates in their template fields;
+template checkbox's text as it is. Reopening a step shows objects by name and templates in their template fields;
 the JSON stays as the advanced view and wins when it was edited.
 """
 
 import json
-import re
 from unittest import mock
 
-from django.urls import reverse
-from nautobot.apps.testing import TestCase
 from nautobot.extras.models import Job
 
-from nautobot_jobflow.forms import HookRuleForm, WorkflowStepForm
+from nautobot_jobflow.forms import WorkflowStepForm
 from nautobot_jobflow.forms.target_inputs import TargetInputs
-from nautobot_jobflow.models import Workflow, WorkflowStep
 from tests.fixtures import get_test_job
-from tests.fixtures_hooks import content_type, create_test_devices
-from tests.fixtures_workflows import create_workflow, grant
-
-HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-def url(name, **kwargs):
-    return reverse(f"plugins:nautobot_jobflow:{name}", kwargs=kwargs or None)
-
-
-def browser_data(form):
-    """What a browser submits for an unbound form left as it opened (checkboxes only when ticked)."""
-    data = {}
-    for bound in form:
-        value = bound.value()
-        if bound.widget_type == "checkbox":
-            if value:
-                data[bound.html_name] = "on"
-        elif isinstance(value, (list, tuple)):
-            data[bound.html_name] = [str(item) for item in value]
-        else:
-            data[bound.html_name] = "" if value is None else str(value)
-    return data
-
-
-def selected_options(html):
-    """``{value: text}`` of the selected options of rendered select widgets."""
-    html = re.sub(r"\s+", " ", html)
-    found = re.findall(r'<option value="([^"]*)" selected >([^<]*)</option>', html)
-    return {value: text for value, text in found if value}
-
-
-class StepFormCase(TestCase):
-    """A workflow, the "Input kinds" test Job (one variable of each kind) and three devices."""
-
-    @classmethod
-    def setUpTestData(cls):
-        cls.workflow = create_workflow("form-wf", steps=("find",), input_schema={"type": "object"})
-        cls.job = get_test_job("InputKinds")
-        cls.devices = sorted(create_test_devices(3, prefix="sf"), key=lambda device: device.name)
-
-    def data(self, job=None, input_templates="{}", **inputs):
-        """Form data of a new step running ``job`` (default: Input kinds) with ``input__<name>`` values.
-
-        The Job's required ``count`` and ``mode`` get their defaults unless given.
-        """
-        inputs = {"count": "3", "mode": "fast", **inputs}
-        return {
-            "workflow": self.workflow.pk,
-            "name": "check",
-            "job": (job or self.job).pk,
-            "join_mode": "all",
-            "max_retries": 0,
-            "retry_backoff": 0,
-            "input_templates": input_templates,
-            **{f"input__{name}": value for name, value in inputs.items()},
-        }
-
-    def saved_step(self, input_templates):
-        return WorkflowStep.objects.create(
-            workflow=self.workflow, name="check", job=self.job, input_templates=input_templates
-        )
+from tests.fixtures_step_form import StepFormCase, browser_data, selected_options, url
 
 
 class AssembledInputsTest(StepFormCase):
@@ -345,120 +280,3 @@ class RawJsonTest(StepFormCase):
         inputs = TargetInputs(get_test_job("Secretive"))
         self.assertFalse(inputs.usable)
         self.assertIn("sensitive variables", inputs.notes[0])
-
-
-class NestedWorkflowAndHookRuleTest(StepFormCase):
-    """A nested workflow's schema properties and a hook rule's target get the same fields."""
-
-    def test_nested_workflow_fields_from_its_schema(self):
-        child = Workflow.objects.create(
-            name="child",
-            input_schema={
-                "type": "object",
-                "required": ["site"],
-                "properties": {
-                    "site": {"type": "string", "description": "Site name."},
-                    "count": {"type": "integer"},
-                    "enabled": {"type": "boolean"},
-                    "level": {"enum": ["low", "high"]},
-                },
-            },
-            default_inputs={"count": 2},
-        )
-        data = {**self.data(site="ams", count="", enabled="false", level='"high"'), "job": "", "subworkflow": child.pk}
-        form = WorkflowStepForm(data)
-        self.assertTrue(form.is_valid(), form.errors)
-        self.assertEqual(form.cleaned_data["input_templates"], {"site": "ams", "enabled": False, "level": "high"})
-        rows = {row.spec.name: row for row in form.target_inputs_panel.rows}
-        self.assertTrue(rows["site"].spec.required)
-        self.assertIn("Default: 2.", rows["count"].spec.help_text)
-        step = form.save()
-        reopened = WorkflowStepForm(instance=step)
-        self.assertEqual(reopened["input__level"].value(), '"high"')
-        self.assertIs(reopened["input__enabled"].value(), False)
-
-    def test_hook_rule_input_template(self):
-        device = self.devices[0]
-        data = {
-            "name": "on device change",
-            "enabled": "on",
-            "event_source": "object-change",
-            "type_update": "on",
-            "content_types": [content_type("dcim.device").pk],
-            "match": "all",
-            "job": self.job.pk,
-            "input_template": "{}",
-            "input__device__use_template": "on",
-            "input__device__template": "{{ object.id }}",
-            "input__devices": [device.pk],
-            "input__count": "2",
-            "input__mode": "full",
-            "debounce_seconds": 0,
-        }
-        form = HookRuleForm(data)
-        self.assertTrue(form.is_valid(), form.errors)
-        self.assertEqual(
-            form.cleaned_data["input_template"],
-            {"device": "{{ object.id }}", "devices": [str(device.pk)], "count": 2, "mode": "full"},
-        )
-
-    def test_hook_rule_template_problem_on_the_inputs_field(self):
-        data = {
-            "name": "bad names",
-            "enabled": "on",
-            "event_source": "object-change",
-            "type_update": "on",
-            "content_types": [content_type("dcim.device").pk],
-            "match": "all",
-            "job": self.job.pk,
-            "input_template": "{}",
-            "input__device__use_template": "on",
-            "input__device__template": "{{ inputs.device }}",
-            "input__count": "2",
-            "input__mode": "full",
-            "debounce_seconds": 0,
-        }
-        form = HookRuleForm(data)
-        self.assertFalse(form.is_valid())
-        self.assertIn("uses inputs", form.errors["input__device__template"][0])
-        self.assertNotIn("input_template", form.errors)
-
-
-class FragmentViewTest(StepFormCase):
-    """The fields of a target, fetched when the user picks it."""
-
-    def test_fields_of_a_job(self):
-        self.user.is_superuser = True
-        self.user.save()
-        response = self.client.get(url("target_inputs"), {"job": self.job.pk, "context": "step"}, **HTMX)
-        self.assertEqual(response.status_code, 200)
-        content = response.content.decode()
-        self.assertIn('name="input__device"', content)
-        self.assertIn('name="input__label__use_template"', content)
-        self.assertIn('placeholder="{{ inputs.label }}"', content)
-        self.assertIn("nb-required", content)
-        self.assertNotIn("<html", content)
-
-    def test_stored_inputs_are_shown_again(self):
-        self.user.is_superuser = True
-        self.user.save()
-        device = self.devices[0]
-        saved = json.dumps({"device": str(device.pk)})
-        response = self.client.get(url("target_inputs"), {"job": self.job.pk, "saved": saved})
-        self.assertEqual(selected_options(response.content.decode()), {str(device.pk): device.name})
-
-    def test_only_what_the_user_may_view(self):
-        device = self.devices[0]
-        saved = json.dumps({"device": str(device.pk)})
-        response = self.client.get(url("target_inputs"), {"job": self.job.pk, "saved": saved})
-        self.assertEqual(response.status_code, 200)
-        self.assertNotIn('name="input__device"', response.content.decode())  # no view permission on the Job
-        grant(self.user, Job, ["view"])
-        content = self.client.get(url("target_inputs"), {"job": self.job.pk, "saved": saved}).content.decode()
-        self.assertIn('name="input__device"', content)
-        self.assertNotIn(device.name, content)  # no view permission on devices
-
-    def test_login_required(self):
-        self.client.logout()
-        response = self.client.get(url("target_inputs"), {"job": self.job.pk})
-        self.assertEqual(response.status_code, 302)

@@ -1,4 +1,4 @@
-"""A target's inputs as form fields: each input with its own widget and a switch to a template instead.
+"""A target's inputs as form fields: each with its own widget and a "Template" checkbox (its switch) for a template.
 
 A form that stores the inputs it passes to a Job or a Workflow in a JSON field (a step's ``input_templates``, a hook
 rule's ``input_template``) adds :class:`TargetInputsFormMixin`; its edit page includes
@@ -12,7 +12,7 @@ What is saved (the rule the docs' "Step form" page states):
   target offers no fields (none chosen, code not installed, a workflow without schema properties). The fields are
   then ignored.
 - Otherwise the fields: a value as JSON (an object by its id, several by their ids, IP addresses as text), a
-  template switch's text as it is; an input left empty (or unticked) is left out, as is a reserved one.
+  template's text as it is; an input left empty (or unticked) is left out, as is a reserved one.
 - A stored value the field cannot show (a dict for an object, say) is kept while its field is left empty.
 """
 
@@ -193,7 +193,7 @@ class TargetInputs:
                 if text.strip():
                     result[spec.name] = text
                 elif spec.required and self.context.require:
-                    form.add_error(template_name, "This input is required: enter a template, or switch back.")
+                    form.add_error(template_name, "This input is required: enter a template, or untick Template.")
                 continue
             if value_name in form.errors:
                 continue

@@ -1,7 +1,7 @@
 /*
  * The inputs panel of the step and hook rule forms (templates/nautobot_jobflow/inc/target_inputs.html).
  *
- * - The "Template" switch of an input shows its template field instead of its own widget.
+ * - The "Template" checkbox (the switch) of an input shows its template field instead of its own widget.
  * - When the target (the Job or Workflow select) changes, the panel's rows are fetched again for that target
  *   (views/target_inputs.py) with Nautobot's own htmx, and Nautobot's own `jsify_form` initialises the new select2
  *   pickers, as core does for the content it loads into a form.
