@@ -27,6 +27,7 @@ from nautobot_jobflow.choices import (
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
+from nautobot_jobflow.forms.target_inputs import TargetInputsFormMixin
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
 
 
@@ -124,8 +125,17 @@ class WorkflowImportForm(BootstrapMixin, forms.Form):
 #
 
 
-class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm):
-    """Add or edit one step of a workflow; duplicate names are reported on the name field."""
+class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, BootstrapMixin, forms.ModelForm):
+    """Add or edit one step of a workflow; duplicate names are reported on the name field.
+
+    The chosen Job's variables (or the nested workflow's schema properties) are fields of their own that fill
+    ``input_templates`` (see ``forms.target_inputs``); the JSON stays as the advanced view.
+    """
+
+    target_inputs_field = "input_templates"
+    target_inputs_context = "step"
+    target_job_field = "job"
+    target_workflow_field = "subworkflow"
 
     workflow = DynamicModelChoiceField(queryset=Workflow.objects.all())
     job = DynamicModelChoiceField(queryset=Job.objects.all(), required=False, query_params={"enabled": True})
