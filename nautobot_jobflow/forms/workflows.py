@@ -143,6 +143,16 @@ class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, Bootstrap
     input_templates = JSONField(required=False, help_text=WorkflowStep._meta.get_field("input_templates").help_text)
     job_queue = DynamicModelChoiceField(queryset=JobQueue.objects.all(), required=False)
     for_each = JSONField(required=False, label="For each", help_text=WorkflowStep._meta.get_field("for_each").help_text)
+    max_failures = forms.IntegerField(
+        required=False, min_value=0, initial=0, help_text=WorkflowStep._meta.get_field("max_failures").help_text
+    )
+    concurrency_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        initial=1,
+        label="Key limit",
+        help_text=WorkflowStep._meta.get_field("concurrency_limit").help_text,
+    )
 
     class Meta:
         model = WorkflowStep
@@ -173,6 +183,16 @@ class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, Bootstrap
         """Empty means a plain step (one Job run)."""
         value = self.cleaned_data.get("for_each")
         return None if value in (None, "", [], {}) else value
+
+    def clean_max_failures(self):
+        """Empty means none tolerated."""
+        value = self.cleaned_data.get("max_failures")
+        return 0 if value is None else value
+
+    def clean_concurrency_limit(self):
+        """Empty means one attempt per key at a time."""
+        value = self.cleaned_data.get("concurrency_limit")
+        return 1 if value is None else value
 
     def clean(self):
         """Report a duplicate step name on the name field (the DB constraint would say it less clearly)."""
