@@ -208,8 +208,8 @@ def ensure_people(tally):
         tally, ObjectPermission, {"name": "Jobflow demo: approve in Nautobot's approval views"}, actions=["change"],
         constraints=None, enabled=True, description="The approver may also decide from Approvals > Approval Dashboard.",
     )  # fmt: skip
-    approvals = ContentType.objects.filter(app_label="extras", model__startswith="approval").order_by("pk")
-    ensure_members(tally, approve, "object_types", approvals)
+    stage = ContentType.objects.get_by_natural_key("extras", "approvalworkflowstage")  # core's approve/deny actions
+    ensure_members(tally, approve, "object_types", [stage])
     ensure_members(tally, approve, "users", [approver])
     return group
 
@@ -286,5 +286,6 @@ def load(admin_username):
             ensure_tagged(tally, ensure_rule(tally, admin, spec), tag)
         # Workflow buttons (Device and Location pages) go here once the WorkflowButton model exists: describe them in
         # demo_workflows.buttons() and, for each, ensure(tally, WorkflowButton, {"name": ...}, workflow=workflows[key],
-        # ...) + ensure_members(tally, button, "content_types", [...]) + ensure_tagged(tally, button, tag).
+        # ...) + ensure_members(tally, button, "content_types", [...]) + ensure_tagged(tally, button, tag), with
+        # WorkflowButton in TAGGED_MODELS (and in the kinds of views/home.py's demo_content, to list them there).
     return tally
