@@ -32,7 +32,15 @@ from nautobot_jobflow.choices import (
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.hooks import queue
-from nautobot_jobflow.models import ApprovalPolicy, HookFiring, HookRule, HookWindow, Workflow, WorkflowRun
+from nautobot_jobflow.models import (
+    ApprovalPolicy,
+    HookFiring,
+    HookRule,
+    HookWindow,
+    LaunchRequest,
+    Workflow,
+    WorkflowRun,
+)
 from nautobot_jobflow.service import launch
 from nautobot_jobflow.views.home import DEMO_TAG_NAME
 from tests.fixtures import wait_for, wait_for_job_result
@@ -212,7 +220,8 @@ class DemoDataTest(TransactionTestCase):
         self.assertEqual((request.status, run.status), (LaunchRequestStatusChoices.PENDING, RUN.AWAITING_APPROVAL))
         self.assertEqual(request.policy.name, "Demo: maintenance needs approval")
         self.assertFalse(run.step_runs.exclude(status=STEP.PENDING).exists(), "nothing runs before approval")
-        preview = wait_for_run(wait_for(lambda: request.__class__.objects.get(pk=request.pk).preview_run))
+        preview = wait_for(lambda: LaunchRequest.objects.get(pk=request.pk).preview_run, message="the preview")
+        preview = wait_for_run(preview)
         self.assertEqual((preview.status, preview.dryrun), (RUN.SUCCEEDED, True), run_summary(preview))
         with self.assertRaises(ApprovalRefused):
             decide(request, requester, "approve")
