@@ -33,7 +33,9 @@ class RunWorkflow(Job):
         label="Wait for the outputs",
         description="End when the run ends and return its outputs (holds a worker process meanwhile).",
     )
-    wait_timeout = IntegerVar(default=3600, min_value=1, description="Seconds to wait at most for the run to end.")
+    wait_timeout = IntegerVar(
+        default=3600, min_value=1, required=False, description="Seconds to wait at most for the run to end."
+    )
 
     class Meta:
         name = "Run Workflow"
@@ -57,7 +59,7 @@ class RunWorkflow(Job):
                 return LaunchOriginChoices.SCHEDULE
         return LaunchOriginChoices.UI
 
-    def run(self, workflow, inputs=None, dry_run=False, wait=False, wait_timeout=3600):
+    def run(self, workflow, inputs=None, dry_run=False, wait=False, wait_timeout=None):
         """Launch the workflow; fail with a clear message when the launch is refused."""
         origin = self._origin()
         self.logger.info("Launching workflow '%s' as %s (origin: %s).", workflow, self.user, origin)
@@ -73,7 +75,7 @@ class RunWorkflow(Job):
         else:
             self.logger.info("Started workflow '%s': run %s", workflow, run.get_absolute_url(), extra={"object": run})
         if wait and not outcome.approval_required:
-            run = self._wait_for(run, wait_timeout)
+            run = self._wait_for(run, wait_timeout or 3600)
         return {"run": str(run.pk), "status": run.status, "url": run.get_absolute_url(), "result": run.result}
 
     def _wait_for(self, run, timeout):
