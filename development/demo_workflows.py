@@ -7,8 +7,8 @@ the outcome its description states. No Django import here: this module only desc
 JOBS_MODULE = "jobflow_demo_jobs"  # development/jobs/jobflow_demo_jobs.py
 DEFAULT_DEVICE = "ams-dc1-leaf-0001"  # the first demo device; the workflows' default input
 FOR_EACH_SITE, FOR_EACH_ROLE = "AMS-DC1", "leaf"
-# How many items of the for-each step succeeded (``['items']``: ``.items`` would be the dict's method in Jinja2).
-BACKED_UP = "{{ steps.backup['items'] | selectattr('status', 'eq', 'succeeded') | list | length }}"
+# How many items of the for-each step succeeded.
+BACKED_UP = "{{ steps.backup.items | selectattr('status', 'eq', 'succeeded') | list | length }}"
 
 
 def job(class_name):
