@@ -12,6 +12,7 @@ from nautobot_jobflow.forms.approvals import (
     JobRunRequestForm,
     LaunchRequestFilterForm,
 )
+from nautobot_jobflow.forms.buttons import WorkflowButtonBulkEditForm, WorkflowButtonFilterForm, WorkflowButtonForm
 from nautobot_jobflow.forms.hooks import HookRuleBulkEditForm, HookRuleFilterForm, HookRuleForm, HookRuleTestForm
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
 from nautobot_jobflow.forms.workflows import (
@@ -39,6 +40,9 @@ __all__ = [
     "LaunchRequestFilterForm",
     "PlainModelHelpTextMixin",
     "WorkflowBulkEditForm",
+    "WorkflowButtonBulkEditForm",
+    "WorkflowButtonFilterForm",
+    "WorkflowButtonForm",
     "WorkflowEdgeFilterForm",
     "WorkflowEdgeForm",
     "WorkflowFilterForm",

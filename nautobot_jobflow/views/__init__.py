@@ -1,6 +1,7 @@
 """UI views of nautobot-jobflow: the landing page and one NautobotUIViewSet per model."""
 
 from nautobot_jobflow.views.approvals import ApprovalPolicyUIViewSet, LaunchRequestUIViewSet
+from nautobot_jobflow.views.buttons import WorkflowButtonPressView, WorkflowButtonUIViewSet
 from nautobot_jobflow.views.home import JobflowHomeView
 from nautobot_jobflow.views.hooks import HookRuleUIViewSet
 from nautobot_jobflow.views.runs import WorkflowRunUIViewSet
@@ -12,6 +13,8 @@ __all__ = [
     "HookRuleUIViewSet",
     "JobflowHomeView",
     "LaunchRequestUIViewSet",
+    "WorkflowButtonPressView",
+    "WorkflowButtonUIViewSet",
     "WorkflowEdgeUIViewSet",
     "WorkflowRunUIViewSet",
     "WorkflowStepUIViewSet",
