@@ -74,8 +74,12 @@ class WorkflowButtonModelTest(TestCase):
             },
         )
         open_workflow = create_workflow("btn-open-wf-2", input_schema={"type": "object"})
-        button = create_button(open_workflow, input_template={"itself": "{{ object }}", "number": 3})
-        self.assertEqual(button.render_inputs(self.device, self.user), {"itself": str(self.device.pk), "number": 3})
+        button = create_button(
+            open_workflow, input_template={"itself": "{{ object }}", "number": 3, "tags": "{{ object.tags.all() }}"}
+        )
+        self.assertEqual(
+            button.render_inputs(self.device, self.user), {"itself": str(self.device.pk), "number": 3, "tags": []}
+        )
 
     def test_a_template_cannot_change_data(self):
         open_workflow = create_workflow("btn-open-wf-3", input_schema={"type": "object"})
