@@ -6,6 +6,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.test import Client
 from django.urls import reverse
 from nautobot.apps.testing import TestCase, TransactionTestCase
 from nautobot.dcim.models import Device
@@ -60,10 +61,14 @@ class WorkflowButtonPressTest(TestCase):
     def test_press_starts_a_run_with_origin_button(self):
         grant(self.user, Job, ["run"])
         self.add_permissions("extras.view_job")
-        action, inputs = button_form(self.client.get(self.device.get_absolute_url()), self.button)
+        browser = Client(enforce_csrf_checks=True)  # the page's form carries a CSRF token that the press accepts
+        browser.force_login(self.user)
+        action, inputs = button_form(browser.get(self.device.get_absolute_url()), self.button)
         self.assertEqual(action, press_url(self.button))
         self.assertEqual(inputs["object_id"], str(self.device.pk))
-        response = self.client.post(action, inputs)
+        self.assertEqual(browser.post(action, {**inputs, "csrfmiddlewaretoken": "forged"}).status_code, 403)
+        self.assertFalse(WorkflowRun.objects.exists())
+        response = browser.post(action, inputs)
         run = WorkflowRun.objects.get(workflow=self.workflow)
         self.assertRedirects(response, run.get_absolute_url(), fetch_redirect_response=False)
         self.assertEqual(run.origin, LaunchOriginChoices.BUTTON)

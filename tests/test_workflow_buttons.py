@@ -172,7 +172,9 @@ class WorkflowButtonAPITest(APIViewTestCases.APIViewTestCase):
 
 
 class WorkflowButtonAPIValidationTest(APITestCase):
-    def test_bad_template_is_a_400_on_the_field(self):
+    list_url = "/api/plugins/jobflow/workflow-buttons/"
+
+    def test_bad_template_and_no_object_types_are_400s_on_the_field(self):
         self.add_permissions("nautobot_jobflow.add_workflowbutton", "nautobot_jobflow.view_workflow")
         workflow = create_workflow("btn-api-bad", input_schema=CLOSED_SCHEMA)
         body = {
@@ -181,9 +183,14 @@ class WorkflowButtonAPIValidationTest(APITestCase):
             "workflow": str(workflow.pk),
             "input_template": {"nope": "{{ object.id }}"},
         }
-        response = self.client.post("/api/plugins/jobflow/workflow-buttons/", body, format="json", **self.header)
+        response = self.client.post(self.list_url, body, format="json", **self.header)
         self.assertHttpStatus(response, 400)
         self.assertIn("has no input(s) nope", str(response.json()["input_template"]))
+        without_types = {key: value for key, value in body.items() if key not in ("content_types", "input_template")}
+        for missing in (without_types, {**without_types, "content_types": []}):
+            response = self.client.post(self.list_url, missing, format="json", **self.header)
+            self.assertHttpStatus(response, 400)
+            self.assertIn("at least one object type", str(response.json()["content_types"]))
         self.assertFalse(WorkflowButton.objects.exists())
 
     def test_graphql(self):
