@@ -77,18 +77,21 @@ def field_for_property(name, spec, required, initial):
 
 
 class WorkflowLaunchForm(BootstrapMixin, forms.Form):
-    """Inputs of a workflow run, built from its input schema and pre-filled from its default inputs."""
+    """Inputs of a workflow run, built from its input schema and pre-filled from its default inputs (and given ones)."""
 
     dryrun = forms.BooleanField(
         required=False, label="Dry run", help_text="Run every step that supports it as a dry run."
     )
 
-    def __init__(self, *args, workflow, **kwargs):
-        """Add one field per schema property (or one JSON field when the schema has none)."""
+    def __init__(self, *args, workflow, initial_inputs=None, **kwargs):
+        """Add one field per schema property (or one JSON field when the schema has none).
+
+        ``initial_inputs``: input values to pre-fill over the workflow's defaults (a workflow button's).
+        """
         super().__init__(*args, **kwargs)
         self.workflow = workflow
         schema = workflow.input_schema or {}
-        defaults = workflow.default_inputs or {}
+        defaults = {**(workflow.default_inputs or {}), **(initial_inputs or {})}
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = set(schema.get("required") or [])
         self.property_names = list(properties)

@@ -49,6 +49,18 @@ menu_items = (
                         weight=300,
                         permissions=["nautobot_jobflow.view_workflowrun"],
                     ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:workflowbutton_list",
+                        name="Workflow Buttons",
+                        weight=400,
+                        permissions=["nautobot_jobflow.view_workflowbutton"],
+                        buttons=(
+                            NavMenuAddButton(
+                                link="plugins:nautobot_jobflow:workflowbutton_add",
+                                permissions=["nautobot_jobflow.add_workflowbutton"],
+                            ),
+                        ),
+                    ),
                 ),
             ),
             NavMenuGroup(

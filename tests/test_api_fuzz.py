@@ -52,10 +52,11 @@ def openapi_document(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def seeded(db):
-    """A workflow with two steps and an edge, and a run of it: ids that detail endpoints and actions can hit."""
+    """A workflow with two steps and an edge, a run of it and a button for it: ids detail endpoints and actions hit."""
     from nautobot_jobflow.choices import LaunchOriginChoices
     from nautobot_jobflow.service import launch
     from tests.fixtures import create_superuser, refresh_jobs
+    from tests.fixtures_buttons import create_button
     from tests.fixtures_engine import build_workflow
 
     refresh_jobs()
@@ -69,6 +70,7 @@ def seeded(db):
         "workflow-edges": workflow.edges.first().pk,
         "workflow-runs": run.pk,
         "workflow-step-runs": run.step_runs.first().pk if run.step_runs.exists() else None,
+        "workflow-buttons": create_button(workflow, name="fuzzed button").pk,
     }
 
 
@@ -196,7 +198,14 @@ def test_app_api_conforms_and_explains_errors(api_schema, seeded):
     operations = [result.ok() for result in api_schema.get_all_operations()]
     # The app's own resources are all there (and anything added later under the prefix comes along).
     paths = {operation.path for operation in operations}
-    for resource in ("workflows", "workflow-steps", "workflow-edges", "workflow-runs", "workflow-step-runs"):
+    for resource in (
+        "workflows",
+        "workflow-steps",
+        "workflow-edges",
+        "workflow-runs",
+        "workflow-step-runs",
+        "workflow-buttons",
+    ):
         assert f"{APP_PREFIX}{resource}/" in paths, sorted(paths)
     failures = {}
     for operation in operations:

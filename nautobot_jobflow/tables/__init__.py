@@ -6,6 +6,7 @@ Nautobot finds a model's table by name in this package (``nautobot.core.utils.lo
 """
 
 from nautobot_jobflow.tables.approvals import ApprovalEventTable, ApprovalPolicyTable, LaunchRequestTable
+from nautobot_jobflow.tables.buttons import WorkflowButtonTable
 from nautobot_jobflow.tables.hooks import HookFiringTable, HookRuleTable
 from nautobot_jobflow.tables.workflows import (
     WorkflowEdgeTable,
@@ -21,6 +22,7 @@ __all__ = [
     "HookFiringTable",
     "HookRuleTable",
     "LaunchRequestTable",
+    "WorkflowButtonTable",
     "WorkflowEdgeTable",
     "WorkflowRunTable",
     "WorkflowStepRunTable",

@@ -12,6 +12,7 @@ from nautobot_jobflow.api.serializers.approvals import (
     JobLaunchStartedSerializer,
     LaunchRequestSerializer,
 )
+from nautobot_jobflow.api.serializers.buttons import WorkflowButtonSerializer
 from nautobot_jobflow.api.serializers.hooks import (
     HookFiringSerializer,
     HookRuleSerializer,
@@ -41,6 +42,7 @@ __all__ = [
     "JobLaunchSerializer",
     "JobLaunchStartedSerializer",
     "LaunchRequestSerializer",
+    "WorkflowButtonSerializer",
     "WorkflowEdgeSerializer",
     "WorkflowLaunchPendingSerializer",
     "WorkflowLaunchSerializer",
