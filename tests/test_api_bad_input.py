@@ -173,9 +173,11 @@ def test_a_server_fault_still_answers_500_and_is_logged(client, monkeypatch, cap
         raise ValueError("a fault in the filterset, not in the request")
 
     monkeypatch.setattr(filters.WorkflowRunFilterSet, "filter_queryset", broken)
-    with caplog.at_level(logging.ERROR, logger="django.request"):
+    with caplog.at_level(logging.ERROR, logger="nautobot_jobflow"):
         response = client.get(f"{API}workflow-runs/", {"status": "running"})
     assert response.status_code == 500
-    records = [record for record in caplog.records if record.name == "django.request" and record.exc_info]
+    assert response.json()["exception"] == "ValueError"
+    records = [record for record in caplog.records if record.name.startswith("nautobot_jobflow") and record.exc_info]
     assert records, caplog.text
     assert "a fault in the filterset" in str(records[-1].exc_info[1])
+    assert "GET /api/plugins/jobflow/workflow-runs/?status=running" in records[-1].getMessage()
