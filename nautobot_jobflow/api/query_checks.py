@@ -131,13 +131,12 @@ def query_string_problems(query_params, view):
     return problems
 
 
-def sort_problems(request, queryset, view):
+def sort_problems(request, queryset, backend, view):
     """Reasons the ``sort`` parameter cannot order ``queryset`` (an unknown field, one the database cannot sort)."""
-    backends = [backend() for backend in view.filter_backends if issubclass(backend, OrderingFilter)]
-    values = request.query_params.getlist(backends[0].ordering_param if backends else "sort")
-    if not backends or not values:
+    values = request.query_params.getlist(backend.ordering_param)
+    if not values:
         return []
-    valid = {name for name, _ in backends[0].get_valid_fields(queryset, view, {"request": request})}
+    valid = {name for name, _ in backend.get_valid_fields(queryset, view, {"request": request})}
     problems = []
     for value in values:
         for term in filter(None, (term.strip() for term in value.split(","))):
@@ -268,20 +267,31 @@ class ValidatedQueryMixin:
                 raise NotFound(f"No {self.queryset.model._meta.verbose_name} has the id '{value}'.")
 
     def filter_queryset(self, queryset):
-        """Refuse filter values and sort fields the query cannot take, then filter as Nautobot does."""
+        """Filter and sort as GenericAPIView does, refusing filter values and sort fields the query cannot take.
+
+        The filterset is built once, checked, then applied (what DjangoFilterBackend.filter_queryset does), so its
+        form validates (and logs unknown filters) once per request.
+        """
         request = self.request
         problems = {}
-        for backend_class in self.filter_backends:
-            if issubclass(backend_class, DjangoFilterBackend):
-                filterset = backend_class().get_filterset(request, queryset, self)
-                if filterset is not None:
-                    problems.update(filter_value_problems(filterset))
-        sort = sort_problems(request, queryset, self)
-        if sort:
-            problems["sort"] = sort
+        for backend in (backend_class() for backend_class in self.filter_backends):
+            if isinstance(backend, DjangoFilterBackend):
+                filterset = backend.get_filterset(request, queryset, self)
+                found = filter_value_problems(filterset) if filterset is not None else {}
+                problems.update(found)
+                if filterset is not None and not found:
+                    queryset = filterset.qs
+            elif isinstance(backend, OrderingFilter):
+                found = sort_problems(request, queryset, backend, self)
+                if found:
+                    problems["sort"] = found
+                else:
+                    queryset = backend.filter_queryset(request, queryset, self)
+            else:
+                queryset = backend.filter_queryset(request, queryset, self)
         if problems:
             raise ValidationError(problems)
-        return super().filter_queryset(queryset)
+        return queryset
 
     def raise_uncaught_exception(self, exc):
         """Log a fault (not bad input) with its traceback, then let it answer 500 as before."""
