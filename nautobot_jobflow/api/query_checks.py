@@ -131,6 +131,24 @@ def query_string_problems(query_params, view):
     return problems
 
 
+def sortable_fields(view):
+    """What DRF's OrderingFilter sorts by when a view has no ``ordering_fields``: the serializer's readable fields.
+
+    DRF's own list skips the fields backed by a model property, finding those by reading every class attribute of the
+    model; Nautobot's ``natural_key_field_lookups`` raises when read on a model without a natural key (ApprovalEvent),
+    so every ``?sort=`` on such a model answered 500. Properties are found here without reading them.
+    """
+    model = view.queryset.model
+    properties = {name for klass in model.__mro__ for name, value in vars(klass).items() if isinstance(value, property)}
+    properties.discard("pk")
+    serializer = view.get_serializer_class()(context={"request": getattr(view, "request", None)})
+    return [
+        field.source.replace(".", "__") or name
+        for name, field in serializer.fields.items()
+        if not field.write_only and field.source != "*" and field.source not in properties
+    ]
+
+
 def sort_problems(request, queryset, backend, view):
     """Reasons the ``sort`` parameter cannot order ``queryset`` (an unknown field, one the database cannot sort)."""
     values = request.query_params.getlist(backend.ordering_param)
@@ -246,8 +264,14 @@ class ValidatedQueryMixin:
     Put it first in a viewset's bases. ``initial()`` checks the query string before authentication (as Nautobot
     checks the API version) and, after the permission checks, the id of a detail route; ``filter_queryset()`` checks
     the filter values with the filterset's own form and what PostgreSQL refuses, and the ``sort`` fields, before the
-    query is built. ``raise_uncaught_exception()`` logs a fault with its traceback before it becomes a 500.
+    query is built; ``ordering_fields`` is DRF's default list of sortable fields, found without reading model
+    properties. ``raise_uncaught_exception()`` logs a fault with its traceback before it becomes a 500.
     """
+
+    @property
+    def ordering_fields(self):
+        """The fields ``?sort=`` takes (DRF's default, see sortable_fields); a viewset may still set its own list."""
+        return sortable_fields(self)
 
     def initial(self, request, *args, **kwargs):
         """Refuse a query string no query could take, then (once permitted) an id that cannot name an object."""
