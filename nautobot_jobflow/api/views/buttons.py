@@ -4,11 +4,11 @@ from nautobot.apps.api import NautobotModelViewSet
 
 from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
-from nautobot_jobflow.api.mixins import RejectBadQueryValuesMixin
+from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.models import WorkflowButton
 
 
-class WorkflowButtonViewSet(RejectBadQueryValuesMixin, NautobotModelViewSet):
+class WorkflowButtonViewSet(ValidatedQueryMixin, NautobotModelViewSet):
     """Workflow buttons."""
 
     queryset = WorkflowButton.objects.select_related("workflow").prefetch_related("content_types", "tags")

@@ -14,11 +14,11 @@ from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
     ChangeOnPostPermissions,
-    RejectBadQueryValuesMixin,
     ViewOnPostPermissions,
     pending_answer,
     validation_error,
 )
+from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
 from nautobot_jobflow.engine.runner import cancel_run, pause_run, resume_run
@@ -27,7 +27,7 @@ from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, Workflo
 from nautobot_jobflow.service import launch
 
 
-class WorkflowViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, NautobotModelViewSet):
+class WorkflowViewSet(ValidatedQueryMixin, ActionRestrictionMixin, NautobotModelViewSet):
     """Workflows; ``POST {id}/run/`` launches one."""
 
     queryset = Workflow.objects.all()
@@ -64,7 +64,7 @@ class WorkflowViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, Nautobo
         return Response(serializers.WorkflowRunSerializer(outcome.run, context=context).data, status=201)
 
 
-class WorkflowStepViewSet(RejectBadQueryValuesMixin, ModelViewSet):
+class WorkflowStepViewSet(ValidatedQueryMixin, ModelViewSet):
     """Steps of workflows."""
 
     queryset = WorkflowStep.objects.all()
@@ -72,7 +72,7 @@ class WorkflowStepViewSet(RejectBadQueryValuesMixin, ModelViewSet):
     filterset_class = filters.WorkflowStepFilterSet
 
 
-class WorkflowEdgeViewSet(RejectBadQueryValuesMixin, ModelViewSet):
+class WorkflowEdgeViewSet(ValidatedQueryMixin, ModelViewSet):
     """Edges of workflows."""
 
     queryset = WorkflowEdge.objects.all()
@@ -81,7 +81,7 @@ class WorkflowEdgeViewSet(RejectBadQueryValuesMixin, ModelViewSet):
 
 
 class WorkflowRunViewSet(
-    RejectBadQueryValuesMixin,
+    ValidatedQueryMixin,
     ActionRestrictionMixin,
     BulkDestroyModelMixin,
     mixins.DestroyModelMixin,
@@ -139,7 +139,7 @@ class WorkflowRunViewSet(
         return Response(serializers.WorkflowRunSerializer(new_run, context={"request": request}).data, status=201)
 
 
-class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
+class WorkflowStepRunViewSet(ValidatedQueryMixin, ReadOnlyModelViewSet):
     """Attempts of the steps of runs (read-only)."""
 
     queryset = WorkflowStepRun.objects.all()
