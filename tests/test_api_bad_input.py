@@ -164,6 +164,15 @@ def test_notes_as_csv_with_a_negative_limit_is_400_naming_both(client, policy):
     assert "non-negative" in _problems(response, "limit")
 
 
+def test_a_note_whose_body_is_not_an_object_is_400(client, policy):
+    """Found by the fuzz test (seed 16994657177748210231): core's notes action set a key on a list body (500)."""
+    response = client.post(
+        f"{API}approval-policies/{policy.pk}/notes/", data=["a note"], content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "JSON object" in str(response.json())
+
+
 def test_notes_still_answer_in_json(client, policy):
     response = client.get(f"{API}approval-policies/{policy.pk}/notes/?limit=5")
     assert response.status_code == 200, response.content

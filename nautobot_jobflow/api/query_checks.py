@@ -281,6 +281,9 @@ class ValidatedQueryMixin:
         super().initial(request, *args, **kwargs)
         if getattr(self, "action", None) == "notes" and "text/csv" in (request.accepted_media_type or ""):
             raise NotAcceptable("Notes cannot be exported as CSV; ask for application/json.")
+        if getattr(self, "action", None) == "notes" and request.method == "POST" and not isinstance(request.data, dict):
+            # Core's notes action sets a key on the body: a list or a scalar body would end in a TypeError (500).
+            raise ValidationError({"non_field_errors": ['A note is a JSON object, e.g. {"note": "text"}.']})
         lookup_url_kwarg = self.lookup_url_kwarg or self.lookup_field
         value = self.kwargs.get(lookup_url_kwarg)
         if value is not None and self.lookup_field == "pk":
