@@ -268,7 +268,9 @@ def _fuzz_operation(schema, operation, headers, seeded, tally):
                 transaction.set_rollback(True)
 
     operation_seed = derive_operation_seed(SEED, operation.label)
+    started = time.monotonic()
     cases, total = coverage_sample(schema, operation, random.Random(operation_seed))
+    tally["seconds generating coverage cases"] += time.monotonic() - started
     tally["coverage cases in all"] += total
     for case in cases:
         run_case(case)
@@ -286,7 +288,9 @@ def _fuzz_operation(schema, operation, headers, seeded, tally):
     def fuzz(case):
         run_case(case)
 
+    started = time.monotonic()
     fuzz()
+    tally["seconds fuzzing"] += time.monotonic() - started
     return failures
 
 
@@ -317,13 +321,15 @@ def test_app_api_has_no_server_errors_and_explains_bad_requests(api_schema, seed
     for operation in operations:
         failures.update(_fuzz_operation(api_schema, operation, headers, seeded, tally))
     in_all = tally.pop("coverage cases in all")
+    timings = {name: round(tally.pop(f"seconds {name}")) for name in ("generating coverage cases", "fuzzing")}
     by_phase = {phase: sum(n for (p, _), n in tally.items() if p == phase) for phase in ("coverage", "fuzzing")}
     server_errors = sum(n for (_, status), n in tally.items() if status == 5)
     with capsys.disabled():
         print(
             f"seed {SEED}: {len(operations)} operations, {sum(tally.values())} requests "
             f"(coverage {by_phase['coverage']} of {in_all} cases, fuzzing {by_phase['fuzzing']}), "
-            f"{server_errors} server errors, {len(failures)} kinds of failure, {time.monotonic() - started:.0f}s",
+            f"{server_errors} server errors, {len(failures)} kinds of failure, {time.monotonic() - started:.0f}s "
+            f"({', '.join(f'{name} {seconds}s' for name, seconds in timings.items())})",
             flush=True,
         )
     assert by_phase["coverage"] >= len(operations) and by_phase["fuzzing"] >= len(operations), tally
@@ -332,6 +338,7 @@ def test_app_api_has_no_server_errors_and_explains_bad_requests(api_schema, seed
     assert not failures, f"seed {SEED}: {len(failures)} kinds of failure:\n{summary}\n\nFirst examples:\n{examples}"
 
 
+#
 # What the fuzzing found, pinned down one request each
 #
 
