@@ -97,7 +97,7 @@ def _measure(repeat):
     fan_steps = {f"p{i:03d}": "Noop" for i in range(width)} | {"join": "Noop"}
     fan = build_workflow(fan_steps, [(name, "join") for name in fan_steps if name != "join"])
 
-    worker = WorkerProcess(name="jobflow-bench-a", concurrency=2)
+    worker = WorkerProcess(name="jobflow-bench-a", concurrency=2, purge_broker=True)
     worker.start()
     try:
         _direct_sequential(noop, user, 3)  # warm-up: worker processes import everything once

@@ -22,7 +22,7 @@ def celery_worker(django_db_setup, django_db_blocker):
     """One real Celery worker subprocess (2 processes) consuming the test broker against the test database."""
     from tests.worker import WorkerProcess
 
-    worker = WorkerProcess(name="jobflow-test-a", concurrency=2)
+    worker = WorkerProcess(name="jobflow-test-a", concurrency=2, purge_broker=True)
     worker.start()
     yield worker
     worker.stop()

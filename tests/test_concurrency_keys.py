@@ -107,14 +107,14 @@ class ConcurrencyKeyReapedTest(TransactionTestCase):
         waiter_flow = build_workflow(
             {"wait": {"job": "Sleep", "inputs": {"seconds": 1}, "job_queue": self.queue, "concurrency_key": key}}
         )
-        worker = self.start_worker("jobflow-keys-a")
+        worker = self.start_worker("jobflow-keys-first")
         holder = start(holder_flow, self.admin, {"device": "r9"})
         wait_until_started(holder, ["hold"])
         waiter = start(waiter_flow, self.admin, {"device": "r9"})
         wait_for(lambda: WorkflowStepRun.objects.filter(run=waiter, status=STEP.WAITING).exists())
         self.assertEqual(ConcurrencySlot.objects.get().holder.run_id, holder.pk)
         worker.kill()
-        self.start_worker("jobflow-keys-b")
+        self.start_worker("jobflow-keys-second")
         wait_for(lambda: reconcile(stale_after=1).reaped == 1, timeout=60, message="the reconciler reaps the holder")
         holder = wait_for_run(holder)
         self.assertEqual(holder.status, RUN.FAILED)

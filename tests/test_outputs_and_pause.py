@@ -119,7 +119,7 @@ class PauseResumeTest(TransactionTestCase):
         refresh_jobs()
         self.admin = create_superuser()
         self.queue = fault_queue()  # only this test's worker consumes it, so killing it leaves no other
-        self.worker = WorkerProcess(name="jobflow-pause-a", concurrency=1, queues=[self.queue.name])
+        self.worker = WorkerProcess(name="jobflow-pause-first", concurrency=1, queues=[self.queue.name])
         self.worker.start()
         self.addCleanup(lambda: self.worker.stop())
 
@@ -146,7 +146,7 @@ class PauseResumeTest(TransactionTestCase):
         self.assertEqual(reconcile(stale_after=60).advanced, 0, "the reconciler never advances a paused run")
         self.assertFalse(run.step_runs.filter(step_name="second").exists())
         self.worker.kill()  # the only worker dies while the run is paused
-        self.worker = WorkerProcess(name="jobflow-pause-b", concurrency=1, queues=[self.queue.name])
+        self.worker = WorkerProcess(name="jobflow-pause-second", concurrency=1, queues=[self.queue.name])
         self.worker.start()
         resume_run(run, self.admin)
         run = wait_for_run(run)

@@ -25,8 +25,9 @@ def purge_test_broker():
 class WorkerProcess:
     """Start, check and stop one `nautobot-server celery worker` for the test session."""
 
-    def __init__(self, name, concurrency=2, queues=None, env=None):
+    def __init__(self, name, concurrency=2, queues=None, env=None, purge_broker=False):
         self.name = name
+        self.purge_broker = purge_broker  # only the session's first worker empties the test broker
         self.concurrency = concurrency
         self.queues = queues  # Celery queues to consume (default: the default queue)
         self.extra_env = env or {}  # e.g. another Redis port, or PGAPPNAME to find its database connections
@@ -35,7 +36,7 @@ class WorkerProcess:
 
     def start(self, timeout=90):
         """Start the worker and wait until it reports ready."""
-        if self.name.endswith("-a"):
+        if self.purge_broker:
             purge_test_broker()
         env = {
             **os.environ,
