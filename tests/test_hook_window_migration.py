@@ -4,12 +4,18 @@ import uuid
 
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.db.migrations.recorder import MigrationRecorder
 from django.test import TransactionTestCase
 from django.utils import timezone
 
 APP = "nautobot_jobflow"
 BEFORE = [(APP, "0003_hook_rules")]
 AFTER = [(APP, "0004_hook_window_events_table")]
+
+
+def latest():
+    """The app's newest migration: where every other test expects the schema to be."""
+    return MigrationExecutor(connection).loader.graph.leaf_nodes(APP)
 
 
 def migrate(targets):
@@ -38,7 +44,11 @@ class HookWindowEventsMigrationTest(TransactionTestCase):
     """An open debounce window and an open batch window survive the migration with what they had collected."""
 
     def tearDown(self):
-        migrate(AFTER)  # whatever happened, leave the schema as the other tests expect it
+        # Whatever happened, leave the schema as the other tests expect it: migrated to the app's newest migration,
+        # not to 0004 (that would unapply every later migration under the tests that run after this one).
+        migrate(latest())
+        applied = MigrationRecorder(connection).applied_migrations()
+        self.assertTrue(all(node in applied for node in latest()), "the schema is back at the newest migration")
         super().tearDown()
 
     def test_open_windows_keep_their_changes(self):
@@ -60,6 +70,7 @@ class HookWindowEventsMigrationTest(TransactionTestCase):
         )  # fmt: skip
 
         migrate(AFTER)
+        migrate(latest())  # the current model below has the columns of every later migration
         from nautobot_jobflow.models import HookWindow as CurrentWindow
 
         (only,) = CurrentWindow.objects.get(pk=debounced.pk).changes()
