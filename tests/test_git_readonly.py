@@ -145,6 +145,7 @@ class RESTReadOnlyTest(GitOwnedTestCase):
         )
         new_step = {"workflow": str(self.workflow.pk), "name": "c", "job": str(get_test_job("Echo").pk)}
         self.assertForbiddenWith(self.send("post", api("workflowstep-list"), new_step), WORKFLOW_MESSAGE)
+        self.assertForbiddenWith(self.send("post", api("workflowstep-list"), [new_step]), WORKFLOW_MESSAGE)
         moved = {"workflow": str(self.workflow.pk)}
         local_step = self.local.steps.get()
         self.assertForbiddenWith(

@@ -61,8 +61,10 @@ class GitManagedMixin:
     """
 
     def perform_create(self, serializer):
-        """A step or an edge may not be added to a Git-owned workflow."""
-        refuse_git_managed(serializer.validated_data.get("workflow"))
+        """A step or an edge may not be added to a Git-owned workflow (one object, or a list in bulk)."""
+        created = serializer.validated_data
+        for data in created if isinstance(created, list) else [created]:
+            refuse_git_managed(data.get("workflow"))
         super().perform_create(serializer)
 
     def perform_update(self, serializer):
