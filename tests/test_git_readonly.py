@@ -2,7 +2,7 @@
 
 from django.contrib.messages import get_messages
 from django.db import transaction
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from nautobot.apps.testing import TestCase
 from nautobot.extras.models import GitRepository
 from nautobot.users.models import Token
@@ -98,6 +98,8 @@ class UIReadOnlyTest(GitOwnedTestCase):
         )
         self.assertRefusedWith(response, WORKFLOW_MESSAGE, page)
         self.assertEqual(sorted(self.workflow.steps.values_list("name", flat=True)), ["a", "b"])
+        with self.assertRaises(NoReverseMatch):  # the read-only mixin adds no bulk-edit page to steps
+            ui("workflowstep_bulk_edit")
 
     def test_bulk_edit_and_delete_refuse_a_selection_with_a_git_workflow(self):
         selection = {"pk": [self.workflow.pk, self.local.pk]}

@@ -41,10 +41,6 @@ class GitManagedViewMixin:
         """Refuse deleting a Git-owned definition."""
         return self.refuse_git_managed(request, self.get_object()) or super().destroy(request, *args, **kwargs)
 
-    def bulk_update(self, request, *args, **kwargs):
-        """Refuse a bulk edit that selects a Git-owned definition."""
-        return self._refuse_bulk(request, "change") or super().bulk_update(request, *args, **kwargs)
-
     def bulk_destroy(self, request, *args, **kwargs):
         """Refuse a bulk delete that selects a Git-owned definition."""
         return self._refuse_bulk(request, "delete") or super().bulk_destroy(request, *args, **kwargs)
@@ -80,3 +76,11 @@ class GitManagedViewMixin:
             f"{'is' if count == 1 else 'are'} managed by Git and cannot be changed here. {managed_by_git(first)}",
         )
         return redirect(self.get_return_url(request))
+
+
+class GitManagedBulkEditViewMixin(GitManagedViewMixin):
+    """GitManagedViewMixin for a viewset with bulk edit (a separate class: the router adds a route per method)."""
+
+    def bulk_update(self, request, *args, **kwargs):
+        """Refuse a bulk edit that selects a Git-owned definition."""
+        return self._refuse_bulk(request, "change") or super().bulk_update(request, *args, **kwargs)

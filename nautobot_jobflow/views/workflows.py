@@ -18,13 +18,13 @@ from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import Workflow
 from nautobot_jobflow.models.workflow_yaml import export_workflow, import_workflow
 from nautobot_jobflow.service import launch
-from nautobot_jobflow.views.common import GitManagedViewMixin, add_launch_errors
+from nautobot_jobflow.views.common import GitManagedBulkEditViewMixin, add_launch_errors
 
 
-class WorkflowUIViewSet(GitManagedViewMixin, NautobotUIViewSet):
+class WorkflowUIViewSet(GitManagedBulkEditViewMixin, NautobotUIViewSet):
     """Workflows: CRUD, bulk edit/delete, CSV export; steps and edges are edited from the detail page.
 
-    A workflow synced from Git is read-only here (GitManagedViewMixin).
+    A workflow synced from Git is read-only here (GitManagedBulkEditViewMixin).
     """
 
     queryset = Workflow.objects.prefetch_related("tags")
