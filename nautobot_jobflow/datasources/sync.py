@@ -111,12 +111,9 @@ def _files(kind, repository):
 
 
 def _refused(job_result, kind, path, error):
-    _log(
-        job_result,
-        kind,
-        f"{path}: {refusal_text(error)} Nothing of this file was applied.",
-        LogLevelChoices.LOG_FAILURE,
-    )
+    text = refusal_text(error).rstrip()
+    text = text if text.endswith(".") else f"{text}."
+    _log(job_result, kind, f"{path}: {text} Nothing of this file was applied.", LogLevelChoices.LOG_FAILURE)
 
 
 def _apply_files(kind, repository, job_result):
