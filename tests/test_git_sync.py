@@ -89,12 +89,17 @@ class GitSyncTest(TransactionTestCase):
             "jobflow/workflows/provision.yaml",
             workflow_yaml(
                 "Provision",
-                {"check": {"job": "jobflow_test_jobs.Echo", "timeout": 60}, "hello": hello},
+                {
+                    "check": {"job": "jobflow_test_jobs.Echo", "timeout": 60},
+                    "hello": hello,
+                    "notify": {"workflow": "Notify"},
+                },
                 edges=[("check", "hello")],
                 description="From Git",
             ),
         )
-        self.local.write("jobflow/workflows/notify.yaml", workflow_yaml("Notify", {"echo": "jobflow_test_jobs.Echo"}))
+        # Nested by Provision, and applied first although its file comes later.
+        self.local.write("jobflow/workflows/z-notify.yaml", workflow_yaml("Notify", {"echo": "jobflow_test_jobs.Echo"}))
         # The rule runs a workflow of the same repository (core's rule: a rule needs a target its saver may run, so
         # not "Provision", whose Git Job stays disabled until someone enables it).
         self.local.write("jobflow/hook_rules/notify.yaml", HOOK_RULE)
@@ -108,6 +113,7 @@ class GitSyncTest(TransactionTestCase):
         self.assertEqual(workflow.description, "From Git")
         self.assertEqual(workflow.steps.get(name="hello").job.module_name, f"{repository.slug}.jobs")
         self.assertTrue(workflow.edges.filter(source__name="check", target__name="hello").exists())
+        self.assertEqual(workflow.steps.get(name="notify").subworkflow.git_path, "jobflow/workflows/z-notify.yaml")
         rule = HookRule.objects.get(name="Notify new devices")
         self.assertEqual((rule.workflow.name, rule.git_repository), ("Notify", repository))
         self.assertEqual([str(ct) for ct in rule.content_types.all()], ["DCIM | device"])
@@ -189,28 +195,44 @@ class GitSyncTest(TransactionTestCase):
         create_workflow("Made in Nautobot", steps=("a",))
         self.local.write("jobflow/workflows/one.yaml", workflow_yaml("One", {"a": "jobflow_test_jobs.Echo"}))
         self.local.write("jobflow/workflows/two.yaml", workflow_yaml("Two", {"a": "jobflow_test_jobs.Echo"}))
+        self.local.write("jobflow/workflows/four.yaml", workflow_yaml("Four", {"a": "jobflow_test_jobs.Echo"}))
         self.local.write("jobflow/hook_rules/two.yaml", HOOK_RULE.replace("Notify", "Two"))
         self.local.commit()
         other_local.write("jobflow/workflows/three.yaml", workflow_yaml("Three", {"a": "jobflow_test_jobs.Echo"}))
         other_local.commit()
         self.assertSynced(sync(mine))
         self.assertSynced(sync(other))
+        made_here = Workflow.objects.get(name="Made in Nautobot")
+        WorkflowStep.objects.create(workflow=made_here, name="nested", subworkflow=Workflow.objects.get(name="One"))
 
         # The workflow and the rule that runs it leave in one commit: the rule goes first, then the workflow.
+        # One, still nested by a workflow made in Nautobot, is kept and the log says why.
+        self.local.remove("jobflow/workflows/one.yaml")
         self.local.remove("jobflow/workflows/two.yaml")
         self.local.remove("jobflow/hook_rules/two.yaml")
-        self.local.commit("no more two")
+        self.local.commit("no more one and two")
         job_result = sync(mine)
         self.assertSynced(job_result)
-        self.assertEqual(sorted(Workflow.objects.values_list("name", flat=True)), ["Made in Nautobot", "One", "Three"])
+        self.assertEqual(
+            sorted(Workflow.objects.values_list("name", flat=True)), ["Four", "Made in Nautobot", "One", "Three"]
+        )
         self.assertFalse(HookRule.objects.exists())
         lines = log_lines(job_result, LogLevelChoices.LOG_WARNING)
         self.assertIn("Deleted hook rule 'Two new devices': no file of the repository defines it any more.", lines)
         self.assertIn("Deleted workflow 'Two': no file of the repository defines it any more.", lines)
+        self.assertEqual(
+            log_lines(job_result, LogLevelChoices.LOG_FAILURE),
+            [
+                "Kept workflow 'One' (no file of the repository defines it any more): it is still used by workflow "
+                "step 'Made in Nautobot: nested'."
+            ],
+        )
 
-        # Deleting the repository deletes what it owns, and only that.
+        # Deleting the repository deletes what it owns (Four), and only that; what it cannot delete stays, unowned.
         mine.delete()
-        self.assertEqual(sorted(Workflow.objects.values_list("name", flat=True)), ["Made in Nautobot", "Three"])
+        self.assertEqual(sorted(Workflow.objects.values_list("name", flat=True)), ["Made in Nautobot", "One", "Three"])
+        self.assertIsNone(Workflow.objects.get(name="One").git_repository)
+        self.assertEqual(Workflow.objects.get(name="Three").git_repository, other)
 
     def test_bad_files_are_reported_with_path_and_field_and_the_good_ones_apply(self):
         repository = create_repository("Definitions", self.local)
@@ -228,6 +250,8 @@ class GitSyncTest(TransactionTestCase):
             workflow_yaml("Unknown job", {"first": "jobflow_test_jobs.Echo", "second": "nowhere.Nothing"}),
         )
         self.local.write(f"{folder}/syntax.yaml", "name: Syntax\nsteps: [unclosed\n")
+        self.local.write(f"{folder}/loop-a.yaml", workflow_yaml("Loop A", {"x": {"workflow": "Loop B"}}))
+        self.local.write(f"{folder}/loop-b.yaml", workflow_yaml("Loop B", {"y": {"workflow": "Loop A"}}))
         self.local.commit()
         job_result = sync(repository)
 
@@ -235,7 +259,11 @@ class GitSyncTest(TransactionTestCase):
         self.assertEqual(sorted(Workflow.objects.values_list("name", flat=True)), ["Good", "Later broken"])
         self.assertFalse(WorkflowStep.objects.filter(name="first").exists(), "nothing half-applied stays")
         failures = log_lines(job_result, LogLevelChoices.LOG_FAILURE)
-        self.assertEqual(len(failures), 3, failures)
+        self.assertEqual(len(failures), 5, failures)
+        loops = [line for line in failures if "the files' workflows nest in a loop: Loop" in line]
+        self.assertEqual(
+            sorted(line.split(":")[0] for line in loops), [f"{folder}/loop-a.yaml", f"{folder}/loop-b.yaml"]
+        )
         self.assertIn(
             "jobflow/workflows/cycle.yaml: edges: The edges form a cycle: a → b → a. Nothing of this file was applied.",
             failures,
@@ -249,7 +277,7 @@ class GitSyncTest(TransactionTestCase):
             line for line in failures if line.startswith("jobflow/workflows/syntax.yaml: YAML: cannot be parsed")
         )
         self.assertIn("line 2", syntax)
-        self.assertIn("2 file(s) applied, 3 refused (see the failure lines).", log_lines(job_result))
+        self.assertIn("2 file(s) applied, 5 refused (see the failure lines).", log_lines(job_result))
 
         # A file that breaks later is refused and its workflow stays as it was (neither changed nor deleted).
         self.local.write(
