@@ -1,4 +1,8 @@
-"""Workflows, hook rules and approval policies record the Git repository (and file) they are synced from."""
+"""Workflows, hook rules and approval policies record the Git repository (and file) they are synced from.
+
+Numbered 0005 (reserved for it) but applied after 0007, the leaf when it was merged: databases that already have
+0006 and 0007 then migrate without an inconsistent history.
+"""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -8,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('extras', '0145_objectmetadata_assigned_object_type_cascade'),
-        ('nautobot_jobflow', '0004_hook_window_events_table'),
+        ('nautobot_jobflow', '0007_foreach_outputs_pause_concurrency_keys'),
     ]
 
     operations = [
