@@ -1,4 +1,4 @@
-"""What the REST API views of every capability share: POST-action permissions, error shapes."""
+"""What the REST API views share: POST-action permissions, error shapes, Git-owned read-only, YAML bodies."""
 
 from nautobot.core.api.authentication import TokenPermissions
 from rest_framework.exceptions import PermissionDenied, ValidationError
