@@ -196,6 +196,7 @@ def tests(context, keyword="", path="tests", failfast=False, lint_first=True):
     started = time.monotonic()
     _ensure_backing_services()
     services.ensure_chromium()  # the browser tests in tests/e2e drive Debian's Chromium
+    services.ensure_git()  # the Git datasource tests make a real repository
     if lint_first:
         lint(context)
     env = {**ENV, "JOBFLOW_TEST_DB_TEMPLATE": services.TEMPLATE_DB, "JOBFLOW_TESTING": "1"}

@@ -266,6 +266,16 @@ def ensure_chromium():
     return CHROMIUM
 
 
+def ensure_git():
+    """The git binary for the Git datasource tests (a real repository in a temporary folder), installed when missing."""
+    if shutil.which("git"):
+        return shutil.which("git")
+    apt_install("git", reason="The Git datasource tests need the git binary")
+    if not shutil.which("git"):
+        raise EnvironmentProblem("git is still missing after installing the `git` package; install it, then rerun.")
+    return shutil.which("git")
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Virtualenv
 # --------------------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ class NautobotJobflowConfig(NautobotAppConfig):
     caching_config = {}
     docs_view_name = "plugins:nautobot_jobflow:docs"
     jobs = "jobs.jobs"
+    datasource_contents = "datasources.datasource_contents"  # definitions synced from Git repositories
 
     def ready(self):
         """Connect the app's signal handlers once Django's app registry is ready."""

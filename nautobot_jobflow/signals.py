@@ -4,7 +4,7 @@ The receivers live with the code that decides (engine, approvals, launching, hoo
 wires them, so a reader finds here everything the app does on a save or a Nautobot signal.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from nautobot.core.signals import nautobot_database_ready
 from nautobot.extras.models import ApprovalWorkflowStageResponse, JobResult
 
@@ -14,7 +14,17 @@ from nautobot_jobflow.engine import finished_jobs
 from nautobot_jobflow.hooks import broker, completion_events
 from nautobot_jobflow.hooks.registry import bump_generation
 from nautobot_jobflow.launching import core_guard
-from nautobot_jobflow.models import HookRule, LaunchRequest, WorkflowRun, launch_request_decided
+from nautobot_jobflow.models import (
+    ApprovalPolicy,
+    HookRule,
+    LaunchRequest,
+    Workflow,
+    WorkflowEdge,
+    WorkflowRun,
+    WorkflowStep,
+    launch_request_decided,
+)
+from nautobot_jobflow.models.git_owned import refuse_git_managed_write
 
 
 def connect(app_config):
@@ -23,6 +33,7 @@ def connect(app_config):
     post_save.connect(finished_jobs.on_job_result_saved, sender=JobResult, dispatch_uid="jobflow-job-result-completion")
     _connect_approvals()
     _connect_hooks()
+    _connect_git_ownership()
 
 
 def _connect_approvals():
@@ -50,3 +61,11 @@ def _connect_hooks():
         m2m_changed.connect(
             bump_generation, sender=getattr(HookRule, field).through, dispatch_uid=f"jobflow-hooks-rule-{field}"
         )
+
+
+def _connect_git_ownership():
+    """Definitions a Git repository owns (and a workflow's steps and edges) are written only by its sync."""
+    for model in (Workflow, WorkflowStep, WorkflowEdge, HookRule, ApprovalPolicy):
+        label = model._meta.model_name
+        pre_save.connect(refuse_git_managed_write, sender=model, dispatch_uid=f"jobflow-git-owned-save-{label}")
+        pre_delete.connect(refuse_git_managed_write, sender=model, dispatch_uid=f"jobflow-git-owned-delete-{label}")

@@ -67,6 +67,20 @@ def test_chromium_present_is_used_as_is(monkeypatch, tmp_path):
     assert services.ensure_chromium() == browser
 
 
+def test_git_present_is_used_as_is(monkeypatch):
+    monkeypatch.setattr(services.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(services, "apt_install", lambda *a, **k: pytest.fail("apt-get must not run"))
+    assert services.ensure_git() == "/usr/bin/git"
+
+
+def test_git_missing_is_installed_with_apt_get(monkeypatch):
+    installed = []
+    monkeypatch.setattr(services.shutil, "which", lambda name: "/usr/bin/git" if installed else None)
+    monkeypatch.setattr(services, "apt_install", lambda *packages, reason: installed.append((packages, reason)))
+    assert services.ensure_git() == "/usr/bin/git"
+    assert installed == [(("git",), "The Git datasource tests need the git binary")]
+
+
 def test_chromium_missing_without_apt_get_says_what_to_install(monkeypatch, tmp_path):
     monkeypatch.setattr(services, "CHROMIUM", tmp_path / "no-chromium")
     monkeypatch.setattr(services.shutil, "which", lambda name: None)

@@ -1,7 +1,10 @@
-"""What the REST API views of every capability share: POST-action permissions, error shapes."""
+"""What the REST API views share: POST-action permissions, error shapes, Git-owned read-only, YAML bodies."""
 
 from nautobot.core.api.authentication import TokenPermissions
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import BaseParser
+
+from nautobot_jobflow.models.git_owned import managed_by_git
 
 
 def _permission_class(method_permission):
@@ -48,3 +51,50 @@ class ActionRestrictionMixin:
             self.queryset = self.queryset.restrict(request.user, self.action_restrictions[self.action])
         else:
             super().restrict_queryset(request, *args, **kwargs)
+
+
+class GitManagedMixin:
+    """Writes to a Git-owned definition (a workflow's steps and edges too) answer 403 saying where to change it.
+
+    Single and bulk writes alike (bulk update and delete call these per object). The model's guard
+    (``models.git_owned``) refuses any other write path.
+    """
+
+    def perform_create(self, serializer):
+        """A step or an edge may not be added to a Git-owned workflow (one object, or a list in bulk)."""
+        created = serializer.validated_data
+        for data in created if isinstance(created, list) else [created]:
+            refuse_git_managed(data.get("workflow"))
+        super().perform_create(serializer)
+
+    def perform_update(self, serializer):
+        """Neither the object nor the workflow it would move to may be Git-owned."""
+        refuse_git_managed(serializer.instance)
+        refuse_git_managed(serializer.validated_data.get("workflow"))
+        super().perform_update(serializer)
+
+    def perform_destroy(self, instance):
+        """A Git-owned definition is deleted by removing its file."""
+        refuse_git_managed(instance)
+        super().perform_destroy(instance)
+
+
+def refuse_git_managed(obj):
+    """Raise DRF's PermissionDenied (403) with the reason when ``obj`` is managed by Git."""
+    message = managed_by_git(obj) if obj is not None else None
+    if message:
+        raise PermissionDenied(message)
+
+
+class YAMLTextParser(BaseParser):
+    """A request body that is YAML text (``application/yaml``), handed on as ``{"yaml": <text>}``."""
+
+    media_type = "application/yaml"
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        """The body as text (UTF-8 unless the request says otherwise)."""
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        try:
+            return {"yaml": stream.read().decode(encoding)}
+        except UnicodeDecodeError:
+            raise ValidationError({"yaml": ["The body is not text in the request's encoding."]}) from None

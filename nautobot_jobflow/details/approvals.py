@@ -60,7 +60,10 @@ approval_policy = ObjectDetailContent(
                 "workflows",
                 "origins",
                 "dryrun_exempt",
+                "git_repository",
+                "git_path",
             ],
+            hide_if_unset=["git_repository", "git_path"],
             value_transforms={"jobs": [_linked_or_every("Job")], "workflows": [_linked_or_every("Workflow")]},
         ),
         ObjectFieldsPanel(

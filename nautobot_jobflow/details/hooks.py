@@ -44,7 +44,10 @@ hook_rule = ObjectDetailContent(
                 "batch",
                 "allow_one_level",
                 "owner",
+                "git_repository",
+                "git_path",
             ],
+            hide_if_unset=["git_repository", "git_path"],
             value_transforms={
                 "completion_jobs": [linked_objects()],
                 "completion_workflows": [linked_objects()],

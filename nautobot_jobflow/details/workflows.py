@@ -90,7 +90,8 @@ workflow = ObjectDetailContent(
         ObjectFieldsPanel(
             weight=100,
             section=SectionChoices.LEFT_HALF,
-            fields=["name", "description", "enabled", "dryrun_mode"],
+            fields=["name", "description", "enabled", "dryrun_mode", "git_repository", "git_path"],
+            hide_if_unset=["git_repository", "git_path"],
         ),
         ObjectFieldsPanel(
             weight=200,

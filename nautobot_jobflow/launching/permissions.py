@@ -31,6 +31,14 @@ def check_job_runnable(job, user):
         raise problem
 
 
+def check_job_permitted(job, user):
+    """Raise LaunchForbidden unless ``user`` has ``extras.run_job`` on ``job`` (whatever the Job's state)."""
+    authenticated = user is not None and user.is_authenticated
+    problem = _job_problem(job, user, authenticated and user.has_perm("extras.run_job", job))
+    if isinstance(problem, LaunchForbidden):
+        raise problem
+
+
 def jobs_of(target, definition=None):
     """The Jobs a launch of ``target`` would start: the Job itself, or every Job of a Workflow (nested included).
 
@@ -98,3 +106,14 @@ def check_target_permission(rule, user):
         raise ValidationError({field: f"You may not save a rule that runs this target: {error}"}) from None
     except LaunchRefused as error:
         raise ValidationError({field: error.messages}) from None
+
+
+def check_targets_permitted(targets, user):
+    """Raise LaunchForbidden unless ``user`` may run every Job of each target (a Job, or a Workflow's Jobs).
+
+    Only the permission is checked, not whether the Jobs are enabled: an approval policy may cover a Job that is
+    enabled later, but no one defines a policy over something they may not run themselves.
+    """
+    for target in targets:
+        for job in jobs_of(target):
+            check_job_permitted(job, user)

@@ -29,6 +29,7 @@ from nautobot_jobflow.choices import (
 )
 from nautobot_jobflow.models.approval_matching import object_filter_problem, stage_problems
 from nautobot_jobflow.models.approval_queries import ApprovalPolicyQuerySet, LaunchRequestQuerySet
+from nautobot_jobflow.models.git_owned import GitOwnedModel
 
 MAX_EXPIRY_MINUTES = 90 * 24 * 60
 
@@ -39,7 +40,7 @@ launch_request_decided = Signal()
 
 
 @extras_features("custom_fields", "custom_links", "export_templates", "graphql", "relationships", "webhooks")
-class ApprovalPolicy(PrimaryModel):
+class ApprovalPolicy(PrimaryModel, GitOwnedModel):
     """Which launches need approval, who approves them (a core approval workflow definition), and until when."""
 
     name = models.CharField(max_length=100, unique=True)

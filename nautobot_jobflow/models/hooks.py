@@ -20,13 +20,14 @@ from nautobot_jobflow.choices import (
     HookMatchChoices,
     HookWindowStatusChoices,
 )
+from nautobot_jobflow.models.git_owned import GitOwnedModel
 from nautobot_jobflow.models.hook_rule_checks import validate_rule
 
 MAX_DEBOUNCE_SECONDS = 24 * 3600
 
 
 @extras_features("custom_fields", "custom_links", "export_templates", "graphql", "relationships", "webhooks")
-class HookRule(PrimaryModel):
+class HookRule(PrimaryModel, GitOwnedModel):
     """When objects of the chosen types change (or Job/Workflow runs end) and the conditions match, run a target."""
 
     name = models.CharField(max_length=100, unique=True)

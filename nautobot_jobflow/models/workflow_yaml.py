@@ -1,4 +1,4 @@
-"""Workflow definitions as YAML: export one workflow, import (create or replace) one workflow.
+"""Workflow definitions as YAML: export one workflow, import (create or update) one: the UI, REST and Git path.
 
 Format::
 
@@ -23,13 +23,16 @@ Format::
       - {from: deploy, to: notify, trigger: condition, condition: "steps.deploy.result.changed"}
 """
 
+from dataclasses import dataclass
+
 import yaml
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from nautobot.extras.models import Job, JobQueue
 
 from nautobot_jobflow.choices import DryRunModeChoices, EdgeTriggerChoices, JoinModeChoices
 from nautobot_jobflow.lib.errors import refusal_text
+from nautobot_jobflow.models.git_owned import claim, save_if_changed
 from nautobot_jobflow.models.workflow_checks import validate_definition
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowStep
 
@@ -100,7 +103,8 @@ def _problem(where, message):
     return ValidationError(f"{where}: {message}" if where else message)
 
 
-def _parse(text):
+def parse_workflow(text):
+    """The document of a workflow's YAML text, its shape checked (names as text); ValidationError naming the place."""
     try:
         document = yaml.safe_load(text)
     except yaml.YAMLError as error:
@@ -121,29 +125,84 @@ def _parse(text):
         extra = sorted(set(step) - STEP_KEYS)
         if extra:
             raise _problem(f"step '{step['name']}'", f"unknown key(s) {', '.join(extra)}.")
+        step["name"] = str(step["name"])
     for index, edge in enumerate(document.get("edges") or []):
         if not isinstance(edge, dict) or not edge.get("from") or not edge.get("to"):
             raise _problem(f"edges[{index}]", "each edge must be a mapping with 'from' and 'to'.")
         extra = sorted(set(edge) - EDGE_KEYS)
         if extra:
             raise _problem(f"edges[{index}]", f"unknown key(s) {', '.join(extra)}.")
+        edge["from"], edge["to"] = str(edge["from"]), str(edge["to"])
     return document
+
+
+def nested_workflow_names(document):
+    """Names of the workflows a parsed document runs as steps (a sync applies those first)."""
+    return {str(step["workflow"]) for step in document.get("steps") or [] if step.get("workflow")}
 
 
 def _job(class_path, where):
     module_name, _, class_name = str(class_path).rpartition(".")
     job = Job.objects.filter(module_name=module_name, job_class_name=class_name).first()
     if job is None:
-        raise _problem(where, f"no installed Job with class path '{class_path}'.")
+        raise _problem(where, f"job: no installed Job with class path '{class_path}'.")
     return job
 
 
-def import_workflow(text, user=None):
-    """Create the workflow a YAML document describes, or replace the steps and edges of the one with its name.
+def _subworkflow(name, where):
+    child = Workflow.objects.filter(name=name).first()
+    if child is None:
+        raise _problem(where, f"workflow: no workflow named '{name}'.")
+    return child
 
-    Everything happens in one transaction: on any ValidationError nothing is changed.
+
+def _queue(name, where):
+    queue = JobQueue.objects.filter(name=name).first()
+    if queue is None:
+        raise _problem(where, f"queue: no job queue named '{name}'.")
+    return queue
+
+
+def _validator(where):
+    """full_clean(), its field errors as one ValidationError that names ``where``."""
+
+    def validate(instance):
+        try:
+            instance.full_clean()
+        except ValidationError as error:
+            raise _problem(where, refusal_text(error)) from None
+
+    return validate
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    """What an import did: the workflow, whether it was created, whether anything was written."""
+
+    workflow: Workflow
+    created: bool
+    changed: bool
+
+
+def import_workflow(text, user=None):
+    """Create the workflow a YAML document describes, or replace the steps and edges of the one with its name."""
+    return apply_workflow_yaml(text, user=user).workflow
+
+
+def apply_workflow_yaml(text, user=None, repository=None, path=""):
+    """Parse a workflow's YAML and apply it (see ``apply_workflow_document``)."""
+    return apply_workflow_document(parse_workflow(text), user=user, repository=repository, path=path)
+
+
+def apply_workflow_document(document, user=None, repository=None, path=""):
+    """Create or update the workflow of a parsed document: the one code path of the UI, REST and Git imports.
+
+    Everything happens in one transaction: on any error nothing is changed. Only what differs is written (the
+    workflow's fields, each step, each edge), so applying an unchanged document writes nothing.
+    ``user``: the importing user; creating needs add permission, replacing change permission (PermissionDenied).
+    ``repository`` / ``path``: a Git sync, which owns what it writes; without one a Git-owned workflow is refused
+    (GitManaged), and a repository may not take over a name it does not own (ValidationError naming ``name``).
     """
-    document = _parse(text)
     steps = document.get("steps") or []
     edges = document.get("edges") or []
     validate_definition(
@@ -159,67 +218,71 @@ def import_workflow(text, user=None):
         ],
     )
     with transaction.atomic():
-        workflow = Workflow.objects.filter(name=document["name"]).first() or Workflow(name=document["name"])
-        workflow.description = document.get("description") or ""
-        workflow.enabled = bool(document.get("enabled", True))
-        workflow.input_schema = document.get("input_schema") or {}
-        workflow.default_inputs = document.get("default_inputs") or {}
-        workflow.dryrun_mode = document.get("dryrun_mode") or DryRunModeChoices.SKIP
-        workflow.output_templates = document.get("outputs") or {}
-        try:
-            workflow.full_clean()
-        except ValidationError as error:
-            raise _problem("workflow", refusal_text(error)) from None
-        workflow.save()
-        workflow.edges.all().delete()
-        workflow.steps.all().delete()
-        by_name = {}
-        for spec in steps:
-            where = f"step '{spec['name']}'"
-            step = WorkflowStep(
-                workflow=workflow,
-                name=str(spec["name"]),
-                input_templates=spec.get("inputs") or {},
-                join_mode=spec.get("join") or JoinModeChoices.ALL,
-                max_retries=spec.get("retries") or 0,
-                retry_backoff=spec.get("backoff") or 0,
-                timeout=spec.get("timeout"),
-                for_each=spec.get("for_each"),
-                concurrency=spec.get("concurrency"),
-                max_failures=spec.get("max_failures") or 0,
-                concurrency_key=spec.get("concurrency_key") or "",
-                concurrency_limit=spec.get("key_limit") or 1,
-            )
-            if spec.get("job"):
-                step.job = _job(spec["job"], where)
-            if spec.get("workflow"):
-                child = Workflow.objects.filter(name=spec["workflow"]).first()
-                if child is None:
-                    raise _problem(where, f"no workflow named '{spec['workflow']}'.")
-                step.subworkflow = child
-            if spec.get("queue"):
-                queue = JobQueue.objects.filter(name=spec["queue"]).first()
-                if queue is None:
-                    raise _problem(where, f"no job queue named '{spec['queue']}'.")
-                step.job_queue = queue
-            try:
-                step.full_clean()
-            except ValidationError as error:
-                raise _problem(where, refusal_text(error)) from None
-            step.save()
-            by_name[step.name] = step
-        for spec in edges:
-            where = f"edge {spec['from']} → {spec['to']}"
-            edge = WorkflowEdge(
-                workflow=workflow,
-                source=by_name[spec["from"]],
-                target=by_name[spec["to"]],
-                trigger=spec.get("trigger", EdgeTriggerChoices.ON_SUCCESS),
-                condition=spec.get("condition") or "",
-            )
-            try:
-                edge.full_clean()
-            except ValidationError as error:
-                raise _problem(where, refusal_text(error)) from None
-            edge.save()
-    return workflow
+        workflow = claim(Workflow, document["name"], repository)
+        created = not workflow.present_in_database
+        values = {
+            "description": document.get("description") or "",
+            "enabled": bool(document.get("enabled", True)),
+            "input_schema": document.get("input_schema") or {},
+            "default_inputs": document.get("default_inputs") or {},
+            "dryrun_mode": document.get("dryrun_mode") or DryRunModeChoices.SKIP,
+            "output_templates": document.get("outputs") or {},
+            "git_repository": repository,
+            "git_path": path if repository is not None else "",
+        }
+        changed = save_if_changed(workflow, values, _validator("workflow"))
+        changed = _apply_steps_and_edges(workflow, steps, edges) or changed
+        if user is not None:
+            needed = "add" if created else "change"
+            if not Workflow.objects.restrict(user, needed).filter(pk=workflow.pk).exists():
+                raise PermissionDenied(f"You may not {'create' if created else 'change'} the workflow '{workflow}'.")
+    return ImportOutcome(workflow, created, changed)
+
+
+def _apply_steps_and_edges(workflow, steps, edges):
+    """Delete the edges and steps the document no longer has, then create or update the others. True if any write."""
+    changed = False
+    wanted_pairs = {(edge["from"], edge["to"]) for edge in edges}
+    for edge in workflow.edges.select_related("source", "target"):
+        if (edge.source.name, edge.target.name) not in wanted_pairs:
+            edge.delete()
+            changed = True
+    for step in workflow.steps.exclude(name__in=[step["name"] for step in steps]):
+        step.delete()
+        changed = True
+    existing = {step.name: step for step in workflow.steps.all()}
+    by_name = {}
+    for spec in steps:
+        where = f"step '{spec['name']}'"
+        step = existing.get(spec["name"]) or WorkflowStep(workflow=workflow, name=spec["name"])
+        values = {
+            "input_templates": spec.get("inputs") or {},
+            "join_mode": spec.get("join") or JoinModeChoices.ALL,
+            "max_retries": spec.get("retries") or 0,
+            "retry_backoff": spec.get("backoff") or 0,
+            "timeout": spec.get("timeout"),
+            "for_each": spec.get("for_each"),
+            "concurrency": spec.get("concurrency"),
+            "max_failures": spec.get("max_failures") or 0,
+            "concurrency_key": spec.get("concurrency_key") or "",
+            "concurrency_limit": spec.get("key_limit") or 1,
+            "job": _job(spec["job"], where) if spec.get("job") else None,
+            "subworkflow": _subworkflow(spec["workflow"], where) if spec.get("workflow") else None,
+            "job_queue": _queue(spec["queue"], where) if spec.get("queue") else None,
+        }
+        changed = save_if_changed(step, values, _validator(where)) or changed
+        by_name[step.name] = step
+    existing_edges = {
+        (edge.source.name, edge.target.name): edge for edge in workflow.edges.select_related("source", "target")
+    }
+    for spec in edges:
+        pair = (spec["from"], spec["to"])
+        edge = existing_edges.get(pair) or WorkflowEdge(
+            workflow=workflow, source=by_name[spec["from"]], target=by_name[spec["to"]]
+        )
+        values = {
+            "trigger": spec.get("trigger", EdgeTriggerChoices.ON_SUCCESS),
+            "condition": spec.get("condition") or "",
+        }
+        changed = save_if_changed(edge, values, _validator(f"edge {pair[0]} → {pair[1]}")) or changed
+    return changed

@@ -16,6 +16,7 @@ from nautobot_jobflow.choices import (
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.lib.json_schema import schema_errors, validate_against_schema
+from nautobot_jobflow.models.git_owned import GitOwnedModel
 from nautobot_jobflow.models.workflow_checks import validate_edge, validate_outputs, validate_step
 
 MAX_RETRIES = 10
@@ -24,7 +25,7 @@ MAX_TIMEOUT = 7 * 24 * 3600
 
 
 @extras_features("custom_fields", "custom_links", "export_templates", "graphql", "relationships", "webhooks")
-class Workflow(PrimaryModel):
+class Workflow(PrimaryModel, GitOwnedModel):
     """Jobs composed into a directed acyclic graph; every step runs as a real Nautobot Job."""
 
     name = models.CharField(max_length=100, unique=True)

@@ -16,7 +16,7 @@ from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import ApprovalPolicy, LaunchRequest
 from nautobot_jobflow.service import launch
-from nautobot_jobflow.views.common import add_launch_errors
+from nautobot_jobflow.views.common import GitManagedBulkEditViewMixin, add_launch_errors
 
 REQUEST_RUN_FIELDS = ("job", "inputs", "dryrun")
 
@@ -27,8 +27,8 @@ def _request_run_error_place(key, message):
     yield field, (message if field else f"{key}: {message}" if key else message)
 
 
-class ApprovalPolicyUIViewSet(NautobotUIViewSet):
-    """Approval policies: list, detail, add, edit, delete, bulk edit and CSV export."""
+class ApprovalPolicyUIViewSet(GitManagedBulkEditViewMixin, NautobotUIViewSet):
+    """Approval policies: list, detail, add, edit, delete, bulk edit and CSV export (read-only when from Git)."""
 
     queryset = ApprovalPolicy.objects.select_related("approval_workflow_definition", "object_content_type")
     filterset_class = filters.ApprovalPolicyFilterSet

@@ -13,12 +13,13 @@ from nautobot_jobflow.api import serializers
 from nautobot_jobflow.hooks.tester import change_from_body, change_from_object_change, run_test
 from nautobot_jobflow.launching.permissions import check_target_permission
 from nautobot_jobflow.models import HookRule
+from nautobot_jobflow.views.common import GitManagedBulkEditViewMixin
 
 RECENT_CHANGES = 10
 
 
-class HookRuleUIViewSet(NautobotUIViewSet):
-    """Hook rules: CRUD, bulk edit/delete, CSV export; saving needs run permission on the target."""
+class HookRuleUIViewSet(GitManagedBulkEditViewMixin, NautobotUIViewSet):
+    """Hook rules: CRUD, bulk edit/delete, CSV export; saving needs run permission on the target; Git's read-only."""
 
     queryset = HookRule.objects.select_related("job", "workflow", "owner").prefetch_related(
         "content_types", "completion_jobs", "completion_workflows", "tags"

@@ -3,8 +3,7 @@
 import json
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.text import slugify
@@ -19,11 +18,14 @@ from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import Workflow
 from nautobot_jobflow.models.workflow_yaml import export_workflow, import_workflow
 from nautobot_jobflow.service import launch
-from nautobot_jobflow.views.common import add_launch_errors
+from nautobot_jobflow.views.common import GitManagedBulkEditViewMixin, add_launch_errors
 
 
-class WorkflowUIViewSet(NautobotUIViewSet):
-    """Workflows: CRUD, bulk edit/delete, CSV export; steps and edges are edited from the detail page."""
+class WorkflowUIViewSet(GitManagedBulkEditViewMixin, NautobotUIViewSet):
+    """Workflows: CRUD, bulk edit/delete, CSV export; steps and edges are edited from the detail page.
+
+    A workflow synced from Git is read-only here (GitManagedBulkEditViewMixin).
+    """
 
     queryset = Workflow.objects.prefetch_related("tags")
     filterset_class = filters.WorkflowFilterSet
@@ -97,19 +99,18 @@ class WorkflowUIViewSet(NautobotUIViewSet):
         custom_view_base_action="add",
     )
     def import_yaml(self, request, *args, **kwargs):
-        """Create (or replace the steps and edges of) a workflow from YAML; problems are shown as form errors."""
+        """Create (or replace the steps and edges of) a workflow from YAML; problems are shown as form errors.
+
+        Creating needs add permission, replacing change permission; a workflow synced from Git is refused.
+        """
         form = forms.WorkflowImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            existing = set(Workflow.objects.values_list("pk", flat=True))
             try:
-                with transaction.atomic():
-                    workflow = import_workflow(form.cleaned_data["yaml_text"], request.user)
-                    # Replacing needs change permission on that workflow, creating needs add permission.
-                    needed = "change" if workflow.pk in existing else "add"
-                    if not Workflow.objects.restrict(request.user, needed).filter(pk=workflow.pk).exists():
-                        raise ValidationError(f"You may not create or change the workflow '{workflow.name}'.")
+                workflow = import_workflow(form.cleaned_data["yaml_text"], request.user)
             except ValidationError as error:
                 form.add_error("yaml_text", error.messages)
+            except PermissionDenied as error:
+                form.add_error("yaml_text", str(error))
             else:
                 messages.success(request, f"Imported workflow {workflow}.")
                 return redirect(workflow.get_absolute_url())

@@ -22,12 +22,14 @@ from nautobot_jobflow.api.serializers.hooks import (
 )
 from nautobot_jobflow.api.serializers.workflows import (
     WorkflowEdgeSerializer,
+    WorkflowExportSerializer,
     WorkflowLaunchPendingSerializer,
     WorkflowLaunchSerializer,
     WorkflowRunSerializer,
     WorkflowSerializer,
     WorkflowStepRunSerializer,
     WorkflowStepSerializer,
+    WorkflowYAMLSerializer,
 )
 
 __all__ = [
@@ -44,10 +46,12 @@ __all__ = [
     "LaunchRequestSerializer",
     "WorkflowButtonSerializer",
     "WorkflowEdgeSerializer",
+    "WorkflowExportSerializer",
     "WorkflowLaunchPendingSerializer",
     "WorkflowLaunchSerializer",
     "WorkflowRunSerializer",
     "WorkflowSerializer",
     "WorkflowStepRunSerializer",
     "WorkflowStepSerializer",
+    "WorkflowYAMLSerializer",
 ]

@@ -150,3 +150,19 @@ class WorkflowLaunchPendingSerializer(serializers.Serializer):  # pylint: disabl
     request = serializers.UUIDField(help_text="The launch request awaiting approval.")
     request_url = serializers.CharField()
     run = serializers.UUIDField(allow_null=True, help_text="The run held until approval.")
+
+
+class WorkflowYAMLSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """Body of POST workflows/import/ as JSON (or send the YAML itself as ``Content-Type: application/yaml``)."""
+
+    yaml = serializers.CharField(
+        trim_whitespace=False, help_text="The workflow definition in YAML, the format of GET workflows/{id}/export/."
+    )
+
+
+class WorkflowExportSerializer(serializers.Serializer):  # pylint: disable=abstract-method
+    """Answer of GET workflows/{id}/export/: the workflow's definition as YAML text."""
+
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+    yaml = serializers.CharField(help_text="The definition; POST it to workflows/import/ to create or replace one.")

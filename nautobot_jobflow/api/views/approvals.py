@@ -12,6 +12,7 @@ from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
+    GitManagedMixin,
     ViewOnPostPermissions,
     pending_answer,
     validation_error,
@@ -24,7 +25,7 @@ from nautobot_jobflow.models import ApprovalEvent, ApprovalPolicy, LaunchRequest
 from nautobot_jobflow.service import launch
 
 
-class ApprovalPolicyViewSet(ValidatedQueryMixin, NautobotModelViewSet):
+class ApprovalPolicyViewSet(ValidatedQueryMixin, GitManagedMixin, NautobotModelViewSet):
     """Approval policies."""
 
     # The definition's content type is shown at depth=1: without it, one query per policy.

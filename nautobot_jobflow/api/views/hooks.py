@@ -11,6 +11,7 @@ from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
+    GitManagedMixin,
     ViewOnPostPermissions,
     validation_error,
 )
@@ -19,7 +20,7 @@ from nautobot_jobflow.hooks.tester import change_from_body, change_from_object_c
 from nautobot_jobflow.models import HookFiring, HookRule, HookWindow
 
 
-class HookRuleViewSet(ValidatedQueryMixin, ActionRestrictionMixin, NautobotModelViewSet):
+class HookRuleViewSet(ValidatedQueryMixin, ActionRestrictionMixin, GitManagedMixin, NautobotModelViewSet):
     """Hook rules; ``POST {id}/test/`` says whether the rule would fire for a change, and with what inputs."""
 
     queryset = HookRule.objects.select_related("job", "workflow", "owner").prefetch_related(

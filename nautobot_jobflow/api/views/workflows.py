@@ -1,12 +1,14 @@
-"""REST API views of the workflows: CRUD for definitions, read/delete for runs, run/cancel/rerun actions."""
+"""REST API views of the workflows: CRUD for definitions, YAML import/export, read/delete for runs, run/cancel/rerun."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from nautobot.apps.api import BulkDestroyModelMixin, ModelViewSet, NautobotModelViewSet, ReadOnlyModelViewSet
 from rest_framework import mixins, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from nautobot_jobflow import filters
@@ -14,7 +16,9 @@ from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
     ChangeOnPostPermissions,
+    GitManagedMixin,
     ViewOnPostPermissions,
+    YAMLTextParser,
     pending_answer,
     validation_error,
 )
@@ -22,13 +26,15 @@ from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
 from nautobot_jobflow.engine.runner import cancel_run, pause_run, resume_run
-from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
+from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
+from nautobot_jobflow.models.git_owned import GitManaged
+from nautobot_jobflow.models.workflow_yaml import apply_workflow_yaml, export_workflow
 from nautobot_jobflow.service import launch
 
 
-class WorkflowViewSet(ValidatedQueryMixin, ActionRestrictionMixin, NautobotModelViewSet):
-    """Workflows; ``POST {id}/run/`` launches one."""
+class WorkflowViewSet(ValidatedQueryMixin, ActionRestrictionMixin, GitManagedMixin, NautobotModelViewSet):
+    """Workflows; ``POST {id}/run/`` launches one; ``POST import/`` and ``GET {id}/export/`` carry YAML."""
 
     queryset = Workflow.objects.all()
     serializer_class = serializers.WorkflowSerializer
@@ -63,8 +69,47 @@ class WorkflowViewSet(ValidatedQueryMixin, ActionRestrictionMixin, NautobotModel
         context = {"request": request}
         return Response(serializers.WorkflowRunSerializer(outcome.run, context=context).data, status=201)
 
+    @extend_schema(
+        methods=["post"],
+        request={"application/json": serializers.WorkflowYAMLSerializer, "application/yaml": OpenApiTypes.STR},
+        responses={201: serializers.WorkflowSerializer, 200: serializers.WorkflowSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        url_name="import",
+        permission_classes=[ViewOnPostPermissions],
+        parser_classes=[JSONParser, YAMLTextParser],
+    )
+    def import_yaml(self, request, *args, **kwargs):
+        """Create (201) or replace (200) the workflow a YAML definition names, as the UI import does.
 
-class WorkflowStepViewSet(ValidatedQueryMixin, ModelViewSet):
+        One transaction: 400 naming the field of the document when anything is wrong (nothing changes); 403 without
+        add permission (create) or change permission (replace), or when the workflow is managed by Git.
+        """
+        body = serializers.WorkflowYAMLSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            outcome = apply_workflow_yaml(body.validated_data["yaml"], user=request.user)
+        except GitManaged as error:
+            raise PermissionDenied(" ".join(error.messages)) from None
+        except DjangoValidationError as error:
+            raise ValidationError({"yaml": [refusal_text(error)]}) from None
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from None
+        data = serializers.WorkflowSerializer(outcome.workflow, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK)
+
+    @extend_schema(methods=["get"], responses={200: serializers.WorkflowExportSerializer})
+    @action(detail=True, methods=["get"], url_path="export", url_name="export")
+    def export_yaml(self, request, *args, **kwargs):
+        """The workflow's definition as YAML text (the format ``import/``, the UI and Git files take)."""
+        workflow = self.get_object()
+        return Response({"id": workflow.pk, "name": workflow.name, "yaml": export_workflow(workflow)})
+
+
+class WorkflowStepViewSet(ValidatedQueryMixin, GitManagedMixin, ModelViewSet):
     """Steps of workflows."""
 
     queryset = WorkflowStep.objects.all()
@@ -72,7 +117,7 @@ class WorkflowStepViewSet(ValidatedQueryMixin, ModelViewSet):
     filterset_class = filters.WorkflowStepFilterSet
 
 
-class WorkflowEdgeViewSet(ValidatedQueryMixin, ModelViewSet):
+class WorkflowEdgeViewSet(ValidatedQueryMixin, GitManagedMixin, ModelViewSet):
     """Edges of workflows."""
 
     queryset = WorkflowEdge.objects.all()
