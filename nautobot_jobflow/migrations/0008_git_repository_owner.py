@@ -1,8 +1,4 @@
-"""Workflows, hook rules and approval policies record the Git repository (and file) they are synced from.
-
-Numbered 0005 (reserved for it) but applied after 0007, the leaf when it was merged: databases that already have
-0006 and 0007 then migrate without an inconsistent history.
-"""
+"""Workflows, hook rules and approval policies record the Git repository (and file) they are synced from."""
 
 import django.db.models.deletion
 from django.db import migrations, models
