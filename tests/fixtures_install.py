@@ -27,9 +27,10 @@ from tests.fixtures_faults import PrivateRedis, free_port
 
 ADMIN = "install-admin"
 # Nautobot's uwsgi.ini from its install guide (Installation → Services), with `http =` instead of `socket =`
-# because no nginx stands in front here.
+# because no nginx stands in front here, and uWSGI serving /static/ from STATIC_ROOT as the guide's nginx does.
 UWSGI_INI = """[uwsgi]
 http = 127.0.0.1:{port}
+static-map = /static={static_root}
 strict = true
 master = true
 enable-threads = true
@@ -144,7 +145,8 @@ class CleanInstall:
         self.run("init", self.bin("nautobot-server"), "init", "--disable-installation-metrics", self.config)
         with open(self.config, "a") as config:
             config.write(CONFIG_ADDITIONS)
-        (self.root / "uwsgi.ini").write_text(UWSGI_INI.format(port=self.port))
+        # STATIC_ROOT is $NAUTOBOT_ROOT/static (Nautobot's default), filled by post_upgrade's collectstatic.
+        (self.root / "uwsgi.ini").write_text(UWSGI_INI.format(port=self.port, static_root=self.root / "static"))
 
     def start_redis(self):
         """The install's own redis-server (cache, Celery broker, the app's hook queue), empty and on a free port."""

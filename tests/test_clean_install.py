@@ -12,6 +12,7 @@ Nautobot version it installed (docs/admin/install.md's compatibility table lists
 """
 
 import re
+import signal
 import time
 from contextlib import contextmanager
 
@@ -61,6 +62,21 @@ class Phases:
         return "\n".join(lines)
 
 
+@pytest.fixture
+def sigterm_raises():
+    """A SIGTERM to pytest raises SystemExit in the test, so its clean-up still stops what it started."""
+
+    def terminate(signum, frame):
+        raise SystemExit(f"pytest got signal {signum} during the clean-install test")
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.usefixtures("sigterm_raises")
 def test_wheel_installs_and_works_in_a_clean_nautobot(capsys):
     install = CleanInstall()
     phases = Phases()
@@ -123,6 +139,8 @@ def check_pages(install, browser):
         answer = browser.get(install.url + page, timeout=60)
         assert answer.status_code == 200, f"{page}: HTTP {answer.status_code}\n{install.log_tails()}"
         assert "/login/" not in answer.url, f"{page} sent the logged-in user to the login page"
+    script = browser.get(f"{install.url}/static/nautobot_jobflow/js/target_inputs.js", timeout=30)
+    assert script.status_code == 200, "the app's static files are packaged and collected by post_upgrade"
     detail = browser.get(f"{install.url}/apps/installed-apps/nautobot_jobflow/", timeout=30)
     assert detail.status_code == 200
     assert 'href="/plugins/jobflow/docs/"' in detail.text, "the installed-apps page has the Documentation link"
@@ -141,6 +159,10 @@ def check_docs(install, browser):
     assert 'href="admin/install.html"' in index.text, "pages are linked as files (use_directory_urls: false)"
     page = browser.get(f"{install.url}/docs/jobflow/admin/install.html", timeout=30)
     assert page.status_code == 200 and "Compatibility" in page.text
+    home = browser.get(f"{install.url}/plugins/jobflow/", timeout=30)
+    started = re.search(r'href="([^"]+)">Getting started<', home.text)
+    assert started, "the app's home page links the Getting started page"
+    assert browser.get(install.url + started.group(1), timeout=30).status_code == 200, started.group(1)
     anonymous = install.url + "/docs/jobflow/index.html"
     answer = requests.get(anonymous, timeout=30, allow_redirects=False)
     assert answer.status_code == 302 and "/login/" in answer.headers["Location"], "the docs need a login"
@@ -164,9 +186,7 @@ def run_workflow(install, api, job_id, timeout=120):
     workflow_id = workflow.json()["id"]
     step = api.post(
         f"{install.url}{API}/workflow-steps/",
-        # Like core's REST run, a step's inputs go through the Job's form, where a default is only the initial
-        # value: the Job's one (required) variable is given.
-        json={"workflow": workflow_id, "name": "reconcile", "job": job_id, "input_templates": {"stale_after": 60}},
+        json={"workflow": workflow_id, "name": "reconcile", "job": job_id},  # no inputs: the Job's defaults
         timeout=30,
     )
     assert step.status_code == 201, step.text[:500]
