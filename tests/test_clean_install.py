@@ -7,7 +7,7 @@ install guide. `post_upgrade` runs against a database cloned from the test templ
 app's are applied here), then uWSGI (`nautobot-server start`, as Nautobot's install guide runs it) and a Celery
 worker start. Nothing of the development environment is used: no editable install, no PYTHONPATH, no dev config.
 
-Run alone with `pytest -m install` (about 4.5 minutes on a busy 2-core machine); it prints each phase's time and the
+Run alone with `pytest -m install` (2.5 to 4 minutes on a busy 2-core machine); it prints each phase's time and the
 Nautobot version it installed (docs/admin/install.md's compatibility table lists the versions it passed with).
 """
 
