@@ -13,6 +13,7 @@ from invoke import Exit, task
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "development"))
 
+import distributions
 import services
 from services import ENV, LOGS, ROOT, RUN, VENV, say
 
@@ -62,7 +63,7 @@ def start(context):
     say("Making sure the development superuser exists")
     _python_script(context, "bootstrap.py", "superuser")
     demo_data(context)
-    say("Building the documentation served at /plugins/jobflow/docs/")
+    say("Building the documentation served at /docs/jobflow/ (the app's Documentation link)")
     docs(context)
     web_pid = None
     for name in ("worker", "beat", "web"):
@@ -176,10 +177,17 @@ def lint(context):
 @task
 @friendly
 def docs(context):
-    """Build the documentation with mkdocs --strict (into the app's static files, served at /plugins/jobflow/docs/)."""
+    """Build the documentation (mkdocs --strict) into the package: nautobot_jobflow/docs/, served at /docs/jobflow/."""
     services.ensure_venv()
-    site_dir = ROOT / "nautobot_jobflow" / "static" / "nautobot_jobflow" / "docs"
-    context.run(f"{_venv_bin('mkdocs')} build --strict --site-dir {site_dir}", env=ENV)
+    say(f"Built the documentation into {distributions.build_docs()}")
+
+
+@task(help={"outdir": "where the sdist and the wheel go (default: dist)"})
+@friendly
+def build(context, outdir="dist"):
+    """Build the docs, then the sdist and the wheel (python -m build), both with the docs inside; check them."""
+    services.ensure_venv()
+    distributions.build_distributions(ROOT / outdir)
 
 
 @task(
@@ -236,4 +244,4 @@ def benchmark(context, devices=2000, interfaces=48, only=""):
 @task
 def clean(context):
     """Remove build outputs (keeps the virtualenv and service data)."""
-    context.run(f"rm -rf {ROOT / 'build'} {ROOT / 'site'} {RUN / 'celery_*'}")
+    context.run(f"rm -rf {ROOT / 'build'} {ROOT / 'dist'} {ROOT / 'site'} {distributions.DOCS_SITE} {RUN / 'celery_*'}")

@@ -1,6 +1,6 @@
 """UI URLs of nautobot-jobflow, under /plugins/jobflow/."""
 
-from django.templatetags.static import static
+from django.apps import apps
 from django.urls import path
 from django.views.generic import RedirectView
 from nautobot.apps.urls import NautobotUIViewSetRouter
@@ -25,7 +25,15 @@ router.register("hook-rules", views.HookRuleUIViewSet)
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),
     path("target-inputs/", views.TargetInputsView.as_view(), name="target_inputs"),
-    path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),
+    # The docs link of the installed-apps page: core's AppDocsView serves the built site from inside the installed
+    # package (nautobot_jobflow/docs/, written by `invoke docs` / `invoke build`) at /docs/jobflow/, login required,
+    # in any install (no collectstatic, no web server configuration).
+    path(
+        "docs/",
+        RedirectView.as_view(pattern_name="docs_index_redirect"),
+        {"app_base_url": apps.get_app_config(app_name).base_url},
+        name="docs",
+    ),
     path(
         "workflow-buttons/<uuid:pk>/press/",
         views.WorkflowButtonPressView.as_view(),

@@ -161,7 +161,7 @@ class DemoDataTest(TransactionTestCase):
         self.assertEqual(page.status_code, 200)
         for name in names | rules:
             self.assertContains(page, name)
-        self.assertContains(page, "nautobot_jobflow/docs/user/getting-started/index.html")
+        self.assertContains(page, "/docs/jobflow/user/getting-started.html")  # the packaged docs (AppDocsView)
 
     def check_fan_out_fan_in(self, run, device):
         """Four green steps, the backup file on its Job Result, the management interface labelled by this run."""
