@@ -25,6 +25,7 @@ class NautobotJobflowConfig(NautobotAppConfig):
     caching_config = {}
     docs_view_name = "plugins:nautobot_jobflow:docs"
     jobs = "jobs.jobs"
+    metrics = "metrics.metrics"  # served by Nautobot's /metrics endpoint
 
     def ready(self):
         """Connect the app's signal handlers once Django's app registry is ready."""
