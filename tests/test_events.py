@@ -170,8 +170,8 @@ class ApprovalEventsTest(SubscriberMixin, TransactionTestCase):
             (held["status"], held["target_type"], held["target_name"], held["workflow_id"], held["workflow_run_id"]),
             ("pending", "workflow", workflow.name, str(workflow.pk), str(run.pk)),
         )
-        self.assertEqual((held["user_name"], held["origin"], held["policy_name"]), (self.requester.username, "api",
-                         request.policy_name))  # fmt: skip
+        self.assertEqual((held["user_name"], held["origin"]), (self.requester.username, "api"))
+        self.assertEqual((held["policy_id"], held["policy_name"]), (str(request.policy_id), request.policy_name))
         self.assertIsNone(held["decided"])
         self.assertEqual(held["url"], request.get_absolute_url())
         decide(LaunchRequest.objects.get(pk=request.pk), self.approver, "deny", "not today")
