@@ -91,7 +91,7 @@ def on_workflow_run_saved(sender, instance, created=False, update_fields=None, r
         return
     old, new = change
     if new == RUN.RUNNING:
-        # running again after a held step was decided (awaiting approval → running) is no start
+        # running again after a held step was decided (awaiting approval → running) or a resume is no start
         first_start = old in (None, RUN.PENDING) or (old is _UNKNOWN and "started" in (update_fields or ()))
         if first_start:
             publish_on_commit(RUN_STARTED, run_payload, instance)
@@ -224,13 +224,14 @@ def run_payload(run):
 
 
 def step_payload(step_run):
-    """What a failed step's event says: no rendered inputs, no result, no error text."""
+    """What a failed step's event says: no rendered inputs, no result, no error text (and no for-each item)."""
     return {
         "step_run_id": text_id(step_run.pk),
         "run_id": text_id(step_run.run_id),
         "workflow_name": related_value(step_run, "run", "workflow_name", WorkflowRun),
         "step_name": step_run.step_name,
         "attempt": step_run.attempt,
+        "item_index": step_run.item_index,
         "status": step_run.status,
         "job_result_id": text_id(step_run.job_result_id),
         "started": iso(step_run.started),

@@ -29,6 +29,8 @@ PREFIX = "nautobot_jobflow"
 STEP_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600)
 # Step attempts that ran: their duration is finished - started (skipped and canceled steps are left out).
 TIMED_STEP_STATUSES = (StepRunStatusChoices.SUCCEEDED, StepRunStatusChoices.FAILED, StepRunStatusChoices.TIMED_OUT)
+# Step statuses that wait for something outside the run → the metric's ``waiting_for`` label.
+WAITING_FOR = {StepRunStatusChoices.AWAITING_APPROVAL: "approval", StepRunStatusChoices.WAITING: "concurrency_key"}
 # What the reconciler's JobResult counts as repairs (its result keys).
 REPAIRS = ("reaped", "resent", "hook_windows_fired")
 
@@ -74,13 +76,18 @@ def metric_step_durations():
 
 
 def metric_steps_waiting():
-    """Step attempts waiting for a person: for approval today (input steps will add ``waiting_for="input"``)."""
+    """Step attempts waiting: for approval, or for a concurrency key (input steps will add ``waiting_for="input"``)."""
     family = GaugeMetricFamily(
-        f"{PREFIX}_steps_waiting", "Step attempts waiting for a person, by what they wait for.", labels=["waiting_for"]
+        f"{PREFIX}_steps_waiting", "Step attempts waiting, by what they wait for.", labels=["waiting_for"]
     )
-    family.add_metric(
-        ["approval"], WorkflowStepRun.objects.filter(status=StepRunStatusChoices.AWAITING_APPROVAL).count()
+    counts = dict(
+        WorkflowStepRun.objects.filter(status__in=WAITING_FOR)
+        .order_by()
+        .values_list("status")
+        .annotate(count=Count("pk"))
     )
+    for status, waiting_for in WAITING_FOR.items():
+        family.add_metric([waiting_for], counts.get(status, 0))
     yield family
 
 

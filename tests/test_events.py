@@ -45,8 +45,8 @@ RUN_FIELDS = {
     "parent_step_run_id", "rerun_of_id", "created", "started", "finished", "url",
 }  # fmt: skip
 STEP_FIELDS = {
-    "step_run_id", "run_id", "workflow_name", "step_name", "attempt", "status", "job_result_id", "started", "finished",
-    "url",
+    "step_run_id", "run_id", "workflow_name", "step_name", "attempt", "item_index", "status", "job_result_id",
+    "started", "finished", "url",
 }  # fmt: skip
 REQUEST_FIELDS = {
     "request_id", "status", "policy_id", "policy_name", "target_type", "target_name", "job_id", "workflow_id",
@@ -117,8 +117,8 @@ class RunEventsTest(SubscriberMixin, TransactionTestCase):
         self.assertEqual(set(failed), STEP_FIELDS)
         risky = step_runs(run)["risky"]
         self.assertEqual(
-            (failed["step_run_id"], failed["step_name"], failed["attempt"], failed["status"]),
-            (str(risky.pk), "risky", 1, "failed"),
+            (failed["step_run_id"], failed["step_name"], failed["attempt"], failed["item_index"], failed["status"]),
+            (str(risky.pk), "risky", 1, None, "failed"),
         )
         self.assertEqual((failed["workflow_name"], failed["job_result_id"]), (workflow.name, str(risky.job_result_id)))
         self.assertEqual(completed["status"], "failed")

@@ -97,7 +97,10 @@ class MetricsEndpointTest(TestCase):
         ):
             self.assertIn(name, names)
         self.assertEqual(samples(families, "nautobot_jobflow_workflow_runs"), {})
-        self.assertEqual(samples(families, "nautobot_jobflow_steps_waiting"), {labels(waiting_for="approval"): 0})
+        self.assertEqual(
+            samples(families, "nautobot_jobflow_steps_waiting"),
+            {labels(waiting_for="approval"): 0, labels(waiting_for="concurrency_key"): 0},
+        )
         self.assertEqual(samples(families, "nautobot_jobflow_hook_queue_depth"), {frozenset(): 0})
         self.assertEqual(samples(families, "nautobot_jobflow_hook_queue_oldest_event_age_seconds"), {frozenset(): 0})
         requests = samples(families, "nautobot_jobflow_launch_requests")
@@ -139,7 +142,10 @@ class MetricsEndpointTest(TestCase):
         skipped = [key for key in count if ("status", STEP.SKIPPED) in key or ("status", STEP.RUNNING) in key]
         self.assertEqual(skipped, [], "steps that did not run (or still run) have no duration")
 
-        self.assertEqual(samples(families, "nautobot_jobflow_steps_waiting"), {labels(waiting_for="approval"): 7})
+        self.assertEqual(
+            samples(families, "nautobot_jobflow_steps_waiting"),
+            {labels(waiting_for="approval"): 7, labels(waiting_for="concurrency_key"): 2},
+        )
         requests = samples(families, "nautobot_jobflow_launch_requests")
         self.assertEqual(requests[labels(status=LaunchRequestStatusChoices.PENDING)], 7)
         self.assertEqual(requests[labels(status=LaunchRequestStatusChoices.EXPIRED)], 3)
@@ -178,6 +184,7 @@ class MetricsEndpointTest(TestCase):
             self.new_step(runs[150 + index % 5], f"w{index}", STEP.AWAITING_APPROVAL, now, None) for index in range(7)
         ]
         steps += [self.new_step(runs[150 + index], "r", STEP.RUNNING, now, None) for index in range(5)]
+        steps += [self.new_step(runs[150 + index], "c", STEP.WAITING, now, None) for index in range(2)]
         WorkflowStepRun.objects.bulk_create(steps)
         LaunchRequest.objects.bulk_create(
             [self.new_request(LaunchRequestStatusChoices.PENDING) for _ in range(7)]
