@@ -8,6 +8,8 @@ This module only observes: ``post_save`` receivers on the rows the engine, the a
 the transitions, and publish once the transaction commits (an event for a rolled-back change is never sent). A
 transition is found without any query: ``post_init`` remembers the status a row had when it was loaded (or created
 in memory), and ``post_save`` compares it with the saved one (``update_fields`` without "status" is no transition).
+``refresh_from_db()`` does not renew what ``post_init`` kept: an instance refreshed and then saved with a status that
+changed meanwhile would publish that change again (nothing in the app saves a refreshed row; load a fresh one).
 Names that a payload shows and a row only references (the run's user, the step's workflow, the firing's rule) come
 from the related object when it is already loaded, else from one query after the commit, and only when some broker
 listens to the topic.
