@@ -124,6 +124,15 @@ if TESTING_JOBFLOW:
     if os.getenv("JOBFLOW_TEST_DB_TEMPLATE"):
         DATABASES["default"]["TEST"]["TEMPLATE"] = os.environ["JOBFLOW_TEST_DB_TEMPLATE"]
     CACHES["default"]["LOCATION"] = parse_redis_connection(redis_database=_test_redis_db + 1)
+    # The app's events also go to Redis, as an administrator would configure it (docs/admin/events-and-metrics.md):
+    # tests/test_events.py subscribes there. Pub/sub channels span Redis databases, so tests match their own ids.
+    EVENT_BROKERS = {
+        "jobflow-tests": {
+            "CLASS": "nautobot.core.events.RedisEventBroker",
+            "OPTIONS": {"url": parse_redis_connection(redis_database=_test_redis_db)},
+            "TOPICS": {"INCLUDE": ["nautobot.jobflow.*"]},
+        }
+    }
     # Test mode loads the test-only Jobs (tests/jobs_root: no-ops, failures, sleeps) and the demo Jobs
     # (development/jobs, for the new-user test): Nautobot reads one JOBS_ROOT, so both are copied into one.
     JOBS_ROOT = _assemble_jobs_root(CHECKOUT_DIR / "tests" / "jobs_root", DEMO_JOBS_DIR)

@@ -26,6 +26,7 @@ class NautobotJobflowConfig(NautobotAppConfig):
     docs_view_name = "plugins:nautobot_jobflow:docs"
     jobs = "jobs.jobs"
     datasource_contents = "datasources.datasource_contents"  # definitions synced from Git repositories
+    metrics = "metrics.metrics"  # served by Nautobot's /metrics endpoint
 
     def ready(self):
         """Connect the app's signal handlers once Django's app registry is ready."""

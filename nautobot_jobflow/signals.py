@@ -1,14 +1,14 @@
 """Every signal receiver of nautobot-jobflow, connected once from the AppConfig's ``ready()``.
 
-The receivers live with the code that decides (engine, approvals, launching, hooks, seeding); this module only
+The receivers live with the code that decides (engine, approvals, launching, hooks, seeding, events); this module only
 wires them, so a reader finds here everything the app does on a save or a Nautobot signal.
 """
 
-from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete, pre_save
 from nautobot.core.signals import nautobot_database_ready
 from nautobot.extras.models import ApprovalWorkflowStageResponse, JobResult
 
-from nautobot_jobflow import seeding
+from nautobot_jobflow import events, seeding
 from nautobot_jobflow.approvals import decisions
 from nautobot_jobflow.engine import finished_jobs
 from nautobot_jobflow.hooks import broker, completion_events
@@ -34,6 +34,7 @@ def connect(app_config):
     _connect_approvals()
     _connect_hooks()
     _connect_git_ownership()
+    _connect_events()
 
 
 def _connect_approvals():
@@ -69,3 +70,11 @@ def _connect_git_ownership():
         label = model._meta.model_name
         pre_save.connect(refuse_git_managed_write, sender=model, dispatch_uid=f"jobflow-git-owned-save-{label}")
         pre_delete.connect(refuse_git_managed_write, sender=model, dispatch_uid=f"jobflow-git-owned-delete-{label}")
+
+
+def _connect_events():
+    """Events on Nautobot's event broker: keep each row's loaded status, publish its transitions after commit."""
+    for model in events.STATUS_MODELS:
+        post_init.connect(events.remember_status, sender=model, dispatch_uid=f"jobflow-events-{model._meta.model_name}")
+    for model, receiver in events.RECEIVERS.items():
+        post_save.connect(receiver, sender=model, dispatch_uid=f"jobflow-events-{model._meta.model_name}-saved")
