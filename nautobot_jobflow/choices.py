@@ -1,4 +1,4 @@
-"""ChoiceSets of nautobot-jobflow: run and step states, edge triggers, launch origins."""
+"""ChoiceSets of nautobot-jobflow: run and step states, step kinds, edge triggers, launch origins."""
 
 from nautobot.apps.choices import ChoiceSet
 
@@ -28,6 +28,7 @@ class WorkflowRunStatusChoices(ChoiceSet):
 
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
+    AWAITING_INPUT = "awaiting-input"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -36,16 +37,18 @@ class WorkflowRunStatusChoices(ChoiceSet):
     CHOICES = (
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
+        (AWAITING_INPUT, "Awaiting input"),
         (RUNNING, "Running"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
         (CANCELED, "Canceled"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, RUNNING)
     FINAL = (SUCCEEDED, FAILED, CANCELED)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
+        AWAITING_INPUT: "warning",
         RUNNING: "info",
         SUCCEEDED: "success",
         FAILED: "danger",
@@ -58,6 +61,7 @@ class StepRunStatusChoices(ChoiceSet):
 
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
+    AWAITING_INPUT = "awaiting-input"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -68,6 +72,7 @@ class StepRunStatusChoices(ChoiceSet):
     CHOICES = (
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
+        (AWAITING_INPUT, "Awaiting input"),
         (RUNNING, "Running"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
@@ -75,12 +80,13 @@ class StepRunStatusChoices(ChoiceSet):
         (CANCELED, "Canceled"),
         (TIMED_OUT, "Timed out"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, RUNNING)
     FINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELED, TIMED_OUT)
     FAILURES = (FAILED, TIMED_OUT)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
+        AWAITING_INPUT: "warning",
         RUNNING: "info",
         SUCCEEDED: "success",
         FAILED: "danger",
@@ -92,6 +98,7 @@ class StepRunStatusChoices(ChoiceSet):
     COLORS = {
         PENDING: "#e0e0e0",
         AWAITING_APPROVAL: "#ffe082",
+        AWAITING_INPUT: "#fff59d",
         RUNNING: "#90caf9",
         SUCCEEDED: "#a5d6a7",
         FAILED: "#ef9a9a",
@@ -99,6 +106,20 @@ class StepRunStatusChoices(ChoiceSet):
         CANCELED: "#bdbdbd",
         TIMED_OUT: "#ffab91",
     }
+
+
+class StepKindChoices(ChoiceSet):
+    """What a workflow step does: run a Job, run another workflow, or wait for a person's answer."""
+
+    JOB = "job"
+    WORKFLOW = "workflow"
+    INPUT = "input"
+
+    CHOICES = (
+        (JOB, "Job"),
+        (WORKFLOW, "Nested workflow"),
+        (INPUT, "Human input"),
+    )
 
 
 class EdgeTriggerChoices(ChoiceSet):

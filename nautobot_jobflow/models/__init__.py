@@ -2,6 +2,7 @@
 
 from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, LaunchRequest, launch_request_decided
 from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
+from nautobot_jobflow.models.input_steps import StepInputResponse
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "HookWindow",
     "HookWindowEvent",
     "LaunchRequest",
+    "StepInputResponse",
     "Workflow",
     "WorkflowEdge",
     "WorkflowRun",
