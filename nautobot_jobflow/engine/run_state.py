@@ -18,6 +18,7 @@ from nautobot_jobflow.choices import (
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
+from nautobot_jobflow.engine.input_wait import begin_waiting, is_input_step, run_waits_for, timeout_error
 from nautobot_jobflow.engine.new_runs import create_child_run
 from nautobot_jobflow.engine.outcomes import child_run_results, job_error, truncate
 from nautobot_jobflow.engine.scheduling import schedule_advance
@@ -49,11 +50,14 @@ def parent_run_id(run):
     return WorkflowStepRun.objects.filter(pk=run.parent_step_run_id).values_list("run_id", flat=True).first()
 
 
-def set_awaiting_approval(run, awaiting):
-    """An active run shows 'awaiting approval' while one of its steps is held for approval, else 'running'."""
+def set_awaiting_approval(run, awaiting, awaiting_input=False):
+    """An active run shows 'awaiting approval' while one of its steps is held for approval, else 'running'.
+
+    [input steps] ... or 'awaiting input' while one of its input steps waits for answers (approval shown first).
+    """
     if run.status in RUN.FINAL:
         return
-    status = RUN.AWAITING_APPROVAL if awaiting else RUN.RUNNING
+    status = RUN.AWAITING_APPROVAL if awaiting else RUN.AWAITING_INPUT if awaiting_input else RUN.RUNNING
     if run.status != status:
         run.status = status
         run.save(update_fields=["status"])
@@ -118,7 +122,7 @@ class RunState:
     def sync(self):
         """Bring running attempts up to date from their JobResults / nested runs; apply timeouts and retries."""
         for name, step_run in list(self.latest.items()):
-            if step_run.status == STEP.RUNNING:
+            if step_run.status in (STEP.RUNNING, STEP.AWAITING_INPUT):  # [input steps] awaiting input: its timeout
                 self._sync_running(name, step_run)
             elif self._retry_due(step_run):
                 self._launch_attempt(name, step_run)
@@ -134,7 +138,10 @@ class RunState:
 
     def _sync_running(self, name, step_run):
         spec = self.steps[name]
-        if step_run.job_result_id:
+        if step_run.status == STEP.AWAITING_INPUT:  # [input steps] no Job: only its timeout ends it here
+            if self._timed_out(spec, step_run):
+                self._finish_attempt(step_run, STEP.TIMED_OUT, error=timeout_error(name, spec))
+        elif step_run.job_result_id:
             job_result = self.job_results.get(step_run.job_result_id)  # None: not finished
             if job_result is None:
                 if self._timed_out(spec, step_run):
@@ -302,7 +309,10 @@ class RunState:
             return
         step_run.rendered_inputs = rendered
         try:
-            if spec["job"]:
+            if is_input_step(spec):  # [input steps] no Job: the attempt waits for answers (engine/input_wait.py)
+                begin_waiting(self.run, spec, step_run, self.context())
+                store(step_run, LAUNCH_FIELDS)
+            elif spec["job"]:
                 job, job_kwargs = self.launcher.job_kwargs(name, spec["job"], rendered)
                 if self.launcher.policies():  # a policy may hold the step: its launch request points at the step run
                     store(step_run, LAUNCH_FIELDS)
@@ -338,8 +348,8 @@ class RunState:
 
     def mark_awaiting_approval(self):
         """A running run with a step held for approval shows 'awaiting approval' until that step is decided."""
-        awaiting = any(step_run.status == STEP.AWAITING_APPROVAL for step_run in self.latest.values())
-        set_awaiting_approval(self.run, awaiting)
+        awaiting, awaiting_input = run_waits_for(self.latest.values())  # [input steps] and 'awaiting input'
+        set_awaiting_approval(self.run, awaiting, awaiting_input)
 
     # ---------------------------------------------------------------------------------------------- finish
     def finish_if_done(self):
