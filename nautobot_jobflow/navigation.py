@@ -49,6 +49,12 @@ menu_items = (
                         weight=300,
                         permissions=["nautobot_jobflow.view_workflowrun"],
                     ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:awaiting_input",
+                        name="Awaiting my input",
+                        weight=400,
+                        permissions=["nautobot_jobflow.view_workflowsteprun"],
+                    ),
                 ),
             ),
             NavMenuGroup(

@@ -24,5 +24,6 @@ router.register("hook-rules", views.HookRuleUIViewSet)
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),
     path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),
+    path("awaiting-input/", views.AwaitingInputView.as_view(), name="awaiting_input"),
     *router.urls,
 ]

@@ -3,6 +3,7 @@
 import uuid
 
 from django import forms
+from django.contrib.auth.models import Group
 from nautobot.apps.forms import (
     BootstrapMixin,
     BulkEditNullBooleanSelect,
@@ -24,6 +25,7 @@ from nautobot_jobflow.choices import (
     DryRunModeChoices,
     EdgeTriggerChoices,
     LaunchOriginChoices,
+    StepKindChoices,
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
@@ -116,12 +118,22 @@ class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm)
     subworkflow = DynamicModelChoiceField(queryset=Workflow.objects.all(), required=False, label="Nested workflow")
     input_templates = JSONField(required=False, help_text=WorkflowStep._meta.get_field("input_templates").help_text)
     job_queue = DynamicModelChoiceField(queryset=JobQueue.objects.all(), required=False)
+    answer_schema = JSONField(required=False, help_text=WorkflowStep._meta.get_field("answer_schema").help_text)
+    responder_group = DynamicModelChoiceField(queryset=Group.objects.all(), required=False, label="Responders")
+    # Optional in the form (a Job step's form need not name them): left empty, they take the model's defaults.
+    kind = forms.ChoiceField(
+        choices=StepKindChoices, required=False, help_text=WorkflowStep._meta.get_field("kind").help_text
+    )
+    min_responders = forms.IntegerField(
+        required=False, min_value=1, help_text=WorkflowStep._meta.get_field("min_responders").help_text
+    )
 
     class Meta:
         model = WorkflowStep
         fields = [
             "workflow",
             "name",
+            "kind",
             "job",
             "subworkflow",
             "input_templates",
@@ -130,11 +142,31 @@ class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm)
             "retry_backoff",
             "timeout",
             "job_queue",
+            "prompt",
+            "answer_schema",
+            "responder_group",
+            "min_responders",
+            "requester_may_answer",
         ]
+        widgets = {"prompt": forms.Textarea(attrs={"rows": 3})}
 
     def clean_input_templates(self):
         """Empty means no templates."""
         value = self.cleaned_data.get("input_templates")
+        return {} if value in (None, "") else value
+
+    def clean_kind(self):
+        """Empty: a Job or nested-workflow step (the target chosen decides which)."""
+        return self.cleaned_data.get("kind") or StepKindChoices.JOB
+
+    def clean_min_responders(self):
+        """Empty means one responder."""
+        value = self.cleaned_data.get("min_responders")
+        return 1 if value is None else value
+
+    def clean_answer_schema(self):
+        """Empty means any JSON object."""
+        value = self.cleaned_data.get("answer_schema")
         return {} if value in (None, "") else value
 
     def clean(self):

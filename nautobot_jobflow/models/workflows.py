@@ -118,7 +118,7 @@ class WorkflowStep(BaseModel, ChangeLoggedModel):
     )
     # Input steps (kind "input")
     prompt = models.TextField(
-        blank=True, help_text="Input steps: what the responders are asked (a template over inputs and steps.<name>)."
+        blank=True, help_text="Input steps: what the responders are asked (may use templates, as input templates do)."
     )
     answer_schema = models.JSONField(
         default=dict,

@@ -19,6 +19,7 @@ from nautobot_jobflow.api.serializers.hooks import (
     HookRuleTestSerializer,
     HookWindowSerializer,
 )
+from nautobot_jobflow.api.serializers.input_steps import StepInputAnswerSerializer, StepInputResponseSerializer
 from nautobot_jobflow.api.serializers.workflows import (
     WorkflowEdgeSerializer,
     WorkflowLaunchPendingSerializer,
@@ -41,6 +42,8 @@ __all__ = [
     "JobLaunchSerializer",
     "JobLaunchStartedSerializer",
     "LaunchRequestSerializer",
+    "StepInputAnswerSerializer",
+    "StepInputResponseSerializer",
     "WorkflowEdgeSerializer",
     "WorkflowLaunchPendingSerializer",
     "WorkflowLaunchSerializer",

@@ -1,4 +1,4 @@
-"""REST API views of the workflows: CRUD for definitions, read/delete for runs, run/cancel/rerun actions."""
+"""REST API views of the workflows: CRUD for definitions, read/delete for runs, run/cancel/rerun/respond actions."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -21,6 +21,7 @@ from nautobot_jobflow.api.mixins import (
 )
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
+from nautobot_jobflow.engine.input_steps import AnswerForbidden, AnswerRefused, respond
 from nautobot_jobflow.engine.runner import cancel_run
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
@@ -119,9 +120,29 @@ class WorkflowRunViewSet(
         return Response(serializers.WorkflowRunSerializer(new_run, context={"request": request}).data, status=201)
 
 
-class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
-    """Attempts of the steps of runs (read-only)."""
+class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, ReadOnlyModelViewSet):
+    """Attempts of the steps of runs (read-only); ``POST {id}/respond/`` answers an input step."""
 
     queryset = WorkflowStepRun.objects.all()
     serializer_class = serializers.WorkflowStepRunSerializer
     filterset_class = filters.WorkflowStepRunFilterSet
+    action_restrictions = {"respond": "view"}
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.StepInputAnswerSerializer,
+        responses={200: serializers.WorkflowStepRunSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def respond(self, request, *args, **kwargs):
+        """Answer an input step: 200 with the step run, 400 naming the field, 403 for a user who may not answer it."""
+        step_run = self.get_object()
+        body = serializers.StepInputAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            step_run = respond(step_run, request.user, body.validated_data["answer"])
+        except AnswerForbidden as error:
+            raise PermissionDenied(str(error)) from None
+        except AnswerRefused as error:
+            raise validation_error(error) from None
+        return Response(serializers.WorkflowStepRunSerializer(step_run, context={"request": request}).data)
