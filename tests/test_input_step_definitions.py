@@ -90,7 +90,9 @@ class InputStepDefinitionTest(TestCase):
         self.assertEqual((spec["prompt"], spec["min_responders"], spec["requester_may_answer"]), ("Go?", 2, False))
 
     def test_yaml_round_trip_and_refusals(self):
-        text = YAML.format(name="yaml-input", schema='{type: object, properties: {go: {type: boolean}}}', group=self.group)
+        text = YAML.format(
+            name="yaml-input", schema="{type: object, properties: {go: {type: boolean}}}", group=self.group
+        )
         workflow = import_workflow(text)
         step = workflow.steps.get(name="approve")
         self.assertEqual(

@@ -68,7 +68,10 @@ class InputStepMixin:
                 "approve": self.input_step(**input_fields),
                 "deploy": {
                     "job": "Echo",
-                    "inputs": {"message": "{{ steps.approve.result.note }}", "number": "{{ steps.approve.result.count }}"},
+                    "inputs": {
+                        "message": "{{ steps.approve.result.note }}",
+                        "number": "{{ steps.approve.result.count }}",
+                    },
                 },
             },
             [("prepare", "approve"), ("approve", "deploy", EdgeTriggerChoices.CONDITION, "steps.approve.result.go")],
@@ -124,7 +127,9 @@ class InputStepWorkerTest(InputStepMixin, TransactionTestCase):
         self.assertEqual(latest["deploy"].rendered_inputs, {"message": "CHG-42", "number": 3})
         self.assertEqual(latest["deploy"].result["message"], "CHG-42")
         (audit,) = StepInputResponse.objects.all()
-        self.assertEqual((audit.user, audit.user_name, audit.answer), (self.approver, self.approver.username, GOOD_ANSWER))
+        self.assertEqual(
+            (audit.user, audit.user_name, audit.answer), (self.approver, self.approver.username, GOOD_ANSWER)
+        )
         self.assertLessEqual(audit.time, latest["deploy"].started)
 
         listed = self.api_get(
@@ -251,7 +256,7 @@ class InputStepAnswerRulesTest(InputStepMixin, TestCase):
         second = make_user(f"ap2-{uuid.uuid4().hex[:4]}")
         grant(second, WorkflowStepRun, ["view"], name="steps second")
         self.group.user_set.add(second)
-        run, step_run = self.waiting_run(min_responders=2)
+        _run, step_run = self.waiting_run(min_responders=2)
         self.assertEqual(self.post_answer(self.approver, step_run, GOOD_ANSWER).status_code, 200)
         step_run.refresh_from_db()
         self.assertEqual(step_run.status, S.AWAITING_INPUT, "one answer of two")
