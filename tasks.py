@@ -75,7 +75,11 @@ def start(context):
     print(
         f"\nNautobot with nautobot-jobflow is up at {url}/ (ready in {time.monotonic() - started:.0f}s)\n"
         f"  user: {ENV['NAUTOBOT_SUPERUSER_NAME']}   password: {ENV['NAUTOBOT_SUPERUSER_PASSWORD']}\n"
-        f"  logs: {LOGS}   stop everything: invoke stop\n",
+        f"  demo requester: {ENV['JOBFLOW_DEMO_REQUESTER']} / {ENV['JOBFLOW_DEMO_REQUESTER_PASSWORD']}   "
+        f"demo approver: {ENV['JOBFLOW_DEMO_APPROVER']} / {ENV['JOBFLOW_DEMO_APPROVER_PASSWORD']}\n"
+        f"  logs: {LOGS}   stop everything: invoke stop\n"
+        f"  first: open {url}/plugins/jobflow/ , sign in as {ENV['JOBFLOW_DEMO_REQUESTER']}, press Run on "
+        f"'Demo: check and back up a device', then Run (that page links the Getting started guide)\n",
         flush=True,
     )
 
@@ -209,7 +213,13 @@ def tests(context, keyword="", path="tests", failfast=False, lint_first=True):
     say(f"All tests passed in {elapsed:.0f}s")
 
 
-@task(help={"devices": "devices to build", "interfaces": "interfaces per device", "only": "report, workflows or hooks"})
+@task(
+    help={
+        "devices": "devices to build",
+        "interfaces": "interfaces per device",
+        "only": "report, workflows, hooks or for_each",
+    }
+)
 @friendly
 def benchmark(context, devices=2000, interfaces=48, only=""):
     """Run the benchmarks under benchmarks/ and print times and ratios."""

@@ -22,6 +22,7 @@ BENCHMARKS = {
     "report": "report",
     "workflows": "workflows",
     "hooks": "hooks",
+    "for_each": "for_each",
 }
 
 

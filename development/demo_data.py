@@ -1,15 +1,18 @@
-"""Demo data for the development environment: `python development/demo_data.py --devices 300`.
+"""Demo data for the development environment: `python development/demo_data.py --devices 300` (`invoke demo-data`).
 
 Idempotent: every object is looked up by name and created only when missing, so running it twice changes
 nothing. Builds a location tree (region > city > site), device roles, device types with interface templates,
 and devices whose interfaces are spread over all five interface statuses, so that the Interface Utilization
-Report and the job buttons have something real to show.
+Report and the job buttons have something real to show. Then ``demo_content.py`` loads the app's demo content
+(example workflows, hook rules, an approval policy, demo users) on the demo Jobs of ``development/jobs``.
 """
 
 import argparse
+import os
 import random
 from pathlib import Path
 
+import bootstrap
 import nautobot
 
 CONFIG = Path(__file__).resolve().parent / "nautobot_config.py"
@@ -164,13 +167,27 @@ def build(device_count, seed=42):
     }
 
 
-if __name__ == "__main__":
+def main(argv=None):
+    """Build the inventory, make sure the superuser exists, load the demo content; print what happened."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--devices", type=int, default=300)
-    arguments = parser.parse_args()
+    parser.add_argument("--verbose", action="store_true", help="list every demo object created or changed")
+    arguments = parser.parse_args(argv)
     nautobot.setup(str(CONFIG))
     summary = build(arguments.devices)
     print(
         f"    demo data: {summary['locations']} locations, {summary['devices']} devices, "
         f"{summary['interfaces']} interfaces ({summary['created_devices']} devices created now)"
     )
+    bootstrap.superuser()  # the demo content is change-logged as the superuser (idempotent; `invoke start` did it)
+    import demo_content  # it imports Django models, so only after nautobot.setup()
+
+    tally = demo_content.load(os.environ["NAUTOBOT_SUPERUSER_NAME"])
+    print(f"    {tally.summary()}")
+    # What a later run changed back is worth reading; the first run's hundred creations only with --verbose.
+    for line in tally.created + tally.updated if arguments.verbose else [] if tally.created else tally.updated:
+        print(f"      {line}")
+
+
+if __name__ == "__main__":
+    main()

@@ -69,6 +69,43 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = os.getenv("NAUTOBOT_ALLOWED_HOSTS", "*").split(" ")
 
+# The demo Jobs (`invoke demo-data` builds example workflows on them) are the development environment's JOBS_ROOT,
+# unless NAUTOBOT_JOBS_ROOT names another directory.
+DEMO_JOBS_DIR = DEVELOPMENT_DIR / "jobs"
+if not os.getenv("NAUTOBOT_JOBS_ROOT"):
+    JOBS_ROOT = str(DEMO_JOBS_DIR)
+
+
+def _assemble_jobs_root(*sources):
+    """One directory holding a copy of every module of ``sources`` (test mode; Nautobot loads one JOBS_ROOT).
+
+    Copies, not symlinks: Nautobot refuses a JOBS_ROOT module whose real path lies outside JOBS_ROOT. The folder is
+    per checkout and refreshed by every process that loads these settings (a file is rewritten only when it
+    differs, atomically), so the test process and its Celery workers load the same, current code.
+    """
+    import hashlib
+    import shutil
+
+    target = STATE_DIR / "run" / f"test_jobs_root-{hashlib.sha1(str(CHECKOUT_DIR).encode()).hexdigest()[:10]}"
+    target.mkdir(parents=True, exist_ok=True)
+    wanted = {}
+    for source in sources:
+        for module in sorted(source.glob("*.py")):
+            if module.name in wanted:
+                raise RuntimeError(f"Jobs module {module.name} is in two jobs roots: {wanted[module.name]}, {module}")
+            wanted[module.name] = module
+    for name, module in wanted.items():
+        copy = target / name
+        if not copy.exists() or copy.read_bytes() != module.read_bytes():
+            partial = target / f".{name}.{os.getpid()}"
+            shutil.copyfile(module, partial)
+            os.replace(partial, copy)
+    for stale in target.glob("*.py"):
+        if stale.name not in wanted:
+            stale.unlink(missing_ok=True)
+    return str(target)
+
+
 # Celery health files live with the other service state, not in /tmp shared with other checkouts.
 CELERY_BEAT_HEARTBEAT_FILE = str(STATE_DIR / "run" / "celery_beat_heartbeat")
 CELERY_WORKER_HEARTBEAT_FILE = str(STATE_DIR / "run" / "celery_worker_heartbeat")
@@ -87,8 +124,9 @@ if TESTING_JOBFLOW:
     if os.getenv("JOBFLOW_TEST_DB_TEMPLATE"):
         DATABASES["default"]["TEST"]["TEMPLATE"] = os.environ["JOBFLOW_TEST_DB_TEMPLATE"]
     CACHES["default"]["LOCATION"] = parse_redis_connection(redis_database=_test_redis_db + 1)
-    # Test-only Jobs (no-ops, failures, sleeps) live under tests/jobs and are loaded from JOBS_ROOT.
-    JOBS_ROOT = str(CHECKOUT_DIR / "tests" / "jobs_root")
+    # Test mode loads the test-only Jobs (tests/jobs_root: no-ops, failures, sleeps) and the demo Jobs
+    # (development/jobs, for the new-user test): Nautobot reads one JOBS_ROOT, so both are copied into one.
+    JOBS_ROOT = _assemble_jobs_root(CHECKOUT_DIR / "tests" / "jobs_root", DEMO_JOBS_DIR)
 
     def _fresh_content_types(**kwargs):
         """Transactional tests flush the database between tests, giving content types new ids; the worker

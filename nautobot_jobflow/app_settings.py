@@ -14,6 +14,8 @@ DEFAULTS = {
     "superuser_self_approval": False,
     # Redis URL of the hook rules' event queue; empty: the Redis of Celery's broker.
     "hook_queue_redis_url": "",
+    # The most items one for-each step may run; a longer list fails the step with a message.
+    "for_each_max_items": 1000,
 }
 
 
@@ -29,6 +31,11 @@ def get(name):
 def superuser_self_approval():
     """True when superusers may approve their own requests."""
     return bool(get("superuser_self_approval"))
+
+
+def for_each_max_items():
+    """The most items a for-each step may have."""
+    return int(get("for_each_max_items"))
 
 
 def hook_queue_redis_url():

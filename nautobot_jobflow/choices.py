@@ -30,6 +30,7 @@ class WorkflowRunStatusChoices(ChoiceSet):
     AWAITING_APPROVAL = "awaiting-approval"
     AWAITING_INPUT = "awaiting-input"
     RUNNING = "running"
+    PAUSED = "paused"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     CANCELED = "canceled"
@@ -39,17 +40,19 @@ class WorkflowRunStatusChoices(ChoiceSet):
         (AWAITING_APPROVAL, "Awaiting approval"),
         (AWAITING_INPUT, "Awaiting input"),
         (RUNNING, "Running"),
+        (PAUSED, "Paused"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
         (CANCELED, "Canceled"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, RUNNING, PAUSED)
     FINAL = (SUCCEEDED, FAILED, CANCELED)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
         AWAITING_INPUT: "warning",
         RUNNING: "info",
+        PAUSED: "warning",
         SUCCEEDED: "success",
         FAILED: "danger",
         CANCELED: "dark",
@@ -62,6 +65,7 @@ class StepRunStatusChoices(ChoiceSet):
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
     AWAITING_INPUT = "awaiting-input"
+    WAITING = "waiting"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -73,6 +77,7 @@ class StepRunStatusChoices(ChoiceSet):
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
         (AWAITING_INPUT, "Awaiting input"),
+        (WAITING, "Waiting for its concurrency key"),
         (RUNNING, "Running"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
@@ -80,13 +85,14 @@ class StepRunStatusChoices(ChoiceSet):
         (CANCELED, "Canceled"),
         (TIMED_OUT, "Timed out"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, WAITING, RUNNING)
     FINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELED, TIMED_OUT)
     FAILURES = (FAILED, TIMED_OUT)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
         AWAITING_INPUT: "warning",
+        WAITING: "warning",
         RUNNING: "info",
         SUCCEEDED: "success",
         FAILED: "danger",
@@ -98,7 +104,8 @@ class StepRunStatusChoices(ChoiceSet):
     COLORS = {
         PENDING: "#e0e0e0",
         AWAITING_APPROVAL: "#ffe082",
-        AWAITING_INPUT: "#fff59d",
+        AWAITING_INPUT: "#b39ddb",
+        WAITING: "#fff59d",
         RUNNING: "#90caf9",
         SUCCEEDED: "#a5d6a7",
         FAILED: "#ef9a9a",

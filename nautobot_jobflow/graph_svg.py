@@ -54,17 +54,19 @@ def _target_label(spec):
     return spec.get("job_name") or "—"
 
 
-def render_graph(definition, statuses=None, links=None, element_id="jobflow-graph"):
+def render_graph(definition, statuses=None, links=None, element_id="jobflow-graph", counters=None):
     """The SVG markup (a SafeString) of a workflow definition.
 
     Args:
         definition (dict): ``steps`` (name to spec), ``edges`` (source, target, trigger) and ``layers``.
         statuses (dict, optional): step name to a ``StepRunStatusChoices`` value; colours the nodes.
         links (dict, optional): step name to a URL the node links to (a JobResult or a nested run).
+        counters (dict, optional): step name to a for-each counter ('12/40 ✓ 11 ✗ 1'), shown instead of the Job.
         element_id (str): HTML id of the ``<svg>`` element.
     """
     statuses = statuses or {}
     links = links or {}
+    counters = counters or {}
     steps = definition.get("steps") or {}
     layers = definition.get("layers") or ([sorted(steps)] if steps else [])
     if not steps:
@@ -107,7 +109,7 @@ def render_graph(definition, statuses=None, links=None, element_id="jobflow-grap
             f'fill="{fill}" stroke="#37474f" stroke-width="1"/>'
             f'<text x="{x + 10:.0f}" y="{y + 21:.0f}" font-size="13" font-weight="bold">{escape(_short(name))}</text>'
             f'<text x="{x + 10:.0f}" y="{y + 40:.0f}" font-size="11" fill="#37474f">'
-            f"{escape(_short(_target_label(spec)))}</text></g>"
+            f"{escape(counters.get(name) or _short(_target_label(spec)))}</text></g>"
         )
         if links.get(name):
             node = f'<a href="{escape(links[name])}">{node}</a>'

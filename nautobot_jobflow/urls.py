@@ -23,6 +23,7 @@ router.register("hook-rules", views.HookRuleUIViewSet)
 
 urlpatterns = [
     path("", views.JobflowHomeView.as_view(), name="home"),
+    path("target-inputs/", views.TargetInputsView.as_view(), name="target_inputs"),
     path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),
     path("awaiting-input/", views.AwaitingInputView.as_view(), name="awaiting_input"),
     *router.urls,

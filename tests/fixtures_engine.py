@@ -58,9 +58,9 @@ def wait_for_run(run, timeout=90):
 
 
 def step_runs(run):
-    """Latest attempt of each step, by name."""
+    """Latest attempt of each step, by name (a for-each step's own row, not its items)."""
     latest = {}
-    for step_run in run.step_runs.order_by("step_name", "attempt"):
+    for step_run in run.step_runs.filter(item_index__isnull=True).order_by("step_name", "attempt"):
         latest[step_run.step_name] = step_run
     return latest
 

@@ -11,7 +11,7 @@ from nautobot.users.models import Token
 from nautobot_jobflow.choices import EdgeTriggerChoices
 from nautobot_jobflow.choices import StepRunStatusChoices as S
 from nautobot_jobflow.choices import WorkflowRunStatusChoices as R
-from nautobot_jobflow.engine.runner import advance, cancel_run
+from nautobot_jobflow.engine.runner import advance, cancel_run, pause_run, resume_run
 from nautobot_jobflow.models import StepInputResponse, WorkflowStepRun
 from tests.fixtures import create_superuser, refresh_jobs, wait_for
 from tests.fixtures_approvals import make_group, make_user
@@ -288,6 +288,19 @@ class InputStepAnswerRulesTest(InputStepMixin, TestCase):
         self.assertEqual(self.post_answer(self.approver, step_run, GOOD_ANSWER).status_code, 200)
         self.client.force_login(self.approver)
         self.assertNotIn(ui_respond_path(run), self.client.get(page_url).content.decode(), "answered: off the list")
+
+    def test_answer_while_paused_then_resume(self):
+        run, step_run = self.waiting_run()
+        run = pause_run(run, self.requester)
+        self.assertEqual(run.status, R.PAUSED, "a run awaiting input can be paused")
+        self.assertEqual(self.post_answer(self.approver, step_run, GOOD_ANSWER).status_code, 200)
+        advance(run.pk)  # what the answer's advance does after commit: a paused run starts nothing
+        run.refresh_from_db()
+        step_run.refresh_from_db()
+        self.assertEqual((run.status, step_run.status), (R.PAUSED, S.SUCCEEDED))
+        resume_run(run, self.requester)
+        run.refresh_from_db()
+        self.assertEqual(run.status, R.SUCCEEDED, run_summary(run))
 
     def test_cancel_ends_the_wait(self):
         run, step_run = self.waiting_run()

@@ -17,6 +17,7 @@ from nautobot_jobflow import graph_svg, tables
 from nautobot_jobflow.choices import WorkflowRunStatusChoices
 from nautobot_jobflow.details.common import ConditionalPostButton, pretty_json
 from nautobot_jobflow.details.input_steps import AwaitingInputPanel
+from nautobot_jobflow.engine.for_each import counter_label
 from nautobot_jobflow.models.snapshots import build_definition
 
 REFRESH_SECONDS = 3
@@ -24,9 +25,17 @@ REFRESH_SCRIPT = '{}<script id="jobflow-refresh">setTimeout(function () {{ windo
 
 
 def run_graph_data(run):
-    """Statuses and links per step of a run: the latest attempt of each step wins."""
-    statuses, links = {}, {}
-    step_runs = run.step_runs.select_related("job_result").prefetch_related("child_runs").order_by("attempt")
+    """Statuses, links and for-each counters per step of a run: the latest attempt of each step wins.
+
+    A for-each step's items are not read: its own row's counters give '12/40 ✓ 11 ✗ 1'.
+    """
+    statuses, links, counters = {}, {}, {}
+    step_runs = (
+        run.step_runs.filter(item_index__isnull=True)
+        .select_related("job_result")
+        .prefetch_related("child_runs")
+        .order_by("attempt")
+    )
     for step_run in step_runs:
         statuses[step_run.step_name] = step_run.status
         children = list(step_run.child_runs.all())
@@ -34,7 +43,22 @@ def run_graph_data(run):
             links[step_run.step_name] = reverse("plugins:nautobot_jobflow:workflowrun", kwargs={"pk": children[0].pk})
         elif step_run.job_result_id:
             links[step_run.step_name] = step_run.job_result.get_absolute_url()
-    return statuses, links
+        if step_run.progress:
+            counters[step_run.step_name] = counter_label(step_run.progress)
+    return statuses, links, counters
+
+
+class StepRunsTablePanel(ObjectsTablePanel):
+    """A run's step attempts: its steps' own attempts, or (``items=True``) the attempts of for-each items, paged."""
+
+    def __init__(self, *, items=False, **kwargs):
+        """``items``: show the items of for-each steps instead of the steps' own attempts."""
+        self.items = items
+        super().__init__(**kwargs)
+
+    def get_table_data_queryset(self, instance, request):
+        """Only the rows of this panel's kind."""
+        return super().get_table_data_queryset(instance, request).filter(item_index__isnull=not self.items)
 
 
 class WorkflowGraphPanel(Panel):
@@ -47,8 +71,8 @@ class WorkflowGraphPanel(Panel):
         """Inline SVG; on an active run, a small script reloads the page every few seconds."""
         obj = context["object"]
         if hasattr(obj, "step_runs"):  # a WorkflowRun
-            statuses, links = run_graph_data(obj)
-            svg = graph_svg.render_graph(obj.definition or {}, statuses=statuses, links=links)
+            statuses, links, counters = run_graph_data(obj)
+            svg = graph_svg.render_graph(obj.definition or {}, statuses=statuses, links=links, counters=counters)
             if obj.is_active:
                 return format_html(REFRESH_SCRIPT, svg, REFRESH_SECONDS * 1000)
             return svg
@@ -167,13 +191,13 @@ workflow_run = ObjectDetailContent(
         ObjectFieldsPanel(
             weight=200,
             section=SectionChoices.RIGHT_HALF,
-            label="Inputs",
-            fields=["inputs"],
-            value_transforms={"inputs": [pretty_json]},
+            label="Inputs and result",
+            fields=["inputs", "result"],
+            value_transforms={"inputs": [pretty_json], "result": [pretty_json]},
         ),
         WorkflowGraphPanel(weight=100, section=SectionChoices.FULL_WIDTH),
         AwaitingInputPanel(weight=150, section=SectionChoices.FULL_WIDTH),
-        ObjectsTablePanel(
+        StepRunsTablePanel(
             weight=200,
             section=SectionChoices.FULL_WIDTH,
             table_class=tables.WorkflowStepRunTable,
@@ -181,6 +205,22 @@ workflow_run = ObjectDetailContent(
             table_title="Step attempts",
             select_related_fields=["job_result"],
             order_by_fields=["created", "step_name", "attempt"],
+            add_button_route=None,
+            enable_related_link=False,
+        ),
+        StepRunsTablePanel(
+            items=True,
+            weight=250,
+            section=SectionChoices.FULL_WIDTH,
+            table_class=tables.WorkflowStepRunTable,
+            table_filter="run",
+            table_title="For-each items",
+            select_related_fields=["job_result"],
+            order_by_fields=["step_name", "item_index", "attempt"],
+            include_columns=["item_index", "item"],
+            exclude_columns=["rendered_inputs"],
+            max_display_count=25,
+            include_paginator=True,
             add_button_route=None,
             enable_related_link=False,
         ),
@@ -236,6 +276,26 @@ workflow_run = ObjectDetailContent(
             link_name="plugins:nautobot_jobflow:workflowrun_cancel",
             required_permissions=["nautobot_jobflow.change_workflowrun"],
             condition=lambda run: run.is_active,
+        ),
+        ConditionalPostButton(
+            weight=150,
+            label="Pause",
+            icon="mdi-pause",
+            color=ButtonColorChoices.YELLOW,
+            link_name="plugins:nautobot_jobflow:workflowrun_pause",
+            required_permissions=["nautobot_jobflow.change_workflowrun"],
+            condition=lambda run: (
+                run.status in (WorkflowRunStatusChoices.RUNNING, WorkflowRunStatusChoices.AWAITING_INPUT)
+            ),
+        ),
+        ConditionalPostButton(
+            weight=160,
+            label="Resume",
+            icon="mdi-play",
+            color=ButtonColorChoices.GREEN,
+            link_name="plugins:nautobot_jobflow:workflowrun_resume",
+            required_permissions=["nautobot_jobflow.change_workflowrun"],
+            condition=lambda run: run.status == WorkflowRunStatusChoices.PAUSED,
         ),
         ConditionalPostButton(
             weight=200,

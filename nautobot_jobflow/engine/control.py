@@ -29,10 +29,17 @@ def start_workflow(workflow, inputs, user, origin, dryrun, *, parent_step_run=No
 
 
 def steps_to_rerun(run, definition):
-    """Names of the steps a rerun must run again: those that did not succeed, and everything downstream."""
-    latest = {}
-    for step_run in run.step_runs.order_by("step_name", "attempt"):
-        latest[step_run.step_name] = step_run
+    """Names of the steps a rerun must run again (those that did not succeed, and everything downstream), and more.
+
+    Also what the rerun keeps: a step run id per step that succeeded, and for a for-each step that must run again,
+    its items and the ids of the items that succeeded (only the others run again).
+    """
+    latest, items = {}, {}
+    for step_run in run.step_runs.order_by("step_name", "item_index", "attempt"):
+        if step_run.item_index is None:
+            latest[step_run.step_name] = step_run
+        else:
+            items.setdefault(step_run.step_name, {})[step_run.item_index] = step_run
     again = with_descendants(
         definition_graph(definition),
         [
@@ -42,6 +49,16 @@ def steps_to_rerun(run, definition):
         ],
     )
     keep = {name: str(latest[name].pk) for name in definition["steps"] if name not in again and name in latest}
+    for name in again:
+        header = latest.get(name)
+        if header is None or header.items is None or not definition["steps"][name].get("for_each"):
+            continue
+        succeeded = {
+            str(index): str(item_run.pk)
+            for index, item_run in items.get(name, {}).items()
+            if item_run.status == StepRunStatusChoices.SUCCEEDED
+        }
+        keep[name] = {"items": header.items, "succeeded": succeeded}
     return again, keep
 
 

@@ -7,7 +7,8 @@ engine's. Every function runs inside the caller's transaction, with the run row 
 from django.utils import timezone
 
 from nautobot_jobflow.choices import StepRunStatusChoices, WorkflowRunStatusChoices
-from nautobot_jobflow.engine.run_state import parent_run_id, set_awaiting_approval
+from nautobot_jobflow.engine.readiness import parent_run_id
+from nautobot_jobflow.engine.run_state import set_awaiting_approval
 from nautobot_jobflow.engine.runner import advance_after_commit
 from nautobot_jobflow.engine.scheduling import schedule_advance
 from nautobot_jobflow.launching.jobs import LaunchOutcome

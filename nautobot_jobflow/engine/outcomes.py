@@ -34,9 +34,11 @@ def job_error(job_result):
 
 
 def child_run_results(run):
-    """A nested run's outcome as its parent step's result: every step's result by name."""
+    """A nested run's outcome as its parent step's result: the run's outputs (by default every step's result)."""
+    if run.result is not None:
+        return run.result
     return {
         step_run.step_name: step_run.result
-        for step_run in run.step_runs.order_by("step_name", "attempt")
+        for step_run in run.step_runs.filter(item_index__isnull=True).order_by("step_name", "attempt")
         if step_run.is_final
     }

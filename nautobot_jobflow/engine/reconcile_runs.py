@@ -16,8 +16,9 @@ from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.jobs_cancel import CancelFactory, JobLiveness
 
 from nautobot_jobflow.choices import StepRunStatusChoices, WorkflowRunStatusChoices
+from nautobot_jobflow.engine.concurrency_keys import release_orphaned_slots
 from nautobot_jobflow.engine.lost_tasks import resend_lost_tasks
-from nautobot_jobflow.engine.runner import advance
+from nautobot_jobflow.engine.runner import advance, wake_waiters
 from nautobot_jobflow.models import WorkflowRun, WorkflowStepRun
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,10 @@ def reconcile(stale_after=60, log=logger):
             return Reconciled(0, 0, 0, skipped=True)
         reaped = reap_dead_steps(stale_after, log)
         resent = resend_lost_tasks(stale_after, log)
+        orphaned, keys = release_orphaned_slots()
+        if orphaned:
+            log.warning("Freed %d concurrency-key slot(s) held by attempts that were over", orphaned)
+            wake_waiters(keys)
         advanced = 0
         # A run whose launch awaits approval (never started) has nothing to advance; one with a gated step has.
         active = WorkflowRun.objects.filter(

@@ -5,26 +5,29 @@ happen outside the lock (cancel a JobResult or a nested run, advance another run
 """
 
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.jobs_cancel import CancelFactory
 from nautobot.extras.models import Job, JobResult
 
 from nautobot_jobflow.choices import (
-    EdgeTriggerChoices,
-    JoinModeChoices,
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
+from nautobot_jobflow.engine.concurrency_keys import release, render_key, try_acquire
+from nautobot_jobflow.engine.for_each import ForEachSteps, items_view
 from nautobot_jobflow.engine.input_wait import begin_waiting, is_input_step, run_waits_for, timeout_error
 from nautobot_jobflow.engine.new_runs import create_child_run
 from nautobot_jobflow.engine.outcomes import child_run_results, job_error, truncate
+from nautobot_jobflow.engine.readiness import Readiness
 from nautobot_jobflow.engine.scheduling import schedule_advance
 from nautobot_jobflow.engine.step_launch import StepLauncher, StepSkipped
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
-from nautobot_jobflow.lib.sandbox import TemplateProblem, evaluate_condition, render_mapping
+from nautobot_jobflow.lib.sandbox import StepContext, TemplateProblem, render_mapping
 from nautobot_jobflow.models import WorkflowStepRun
 
 logger = logging.getLogger(__name__)
@@ -43,13 +46,6 @@ def store(step_run, fields):
         step_run.save(update_fields=fields)
 
 
-def parent_run_id(run):
-    """The id of the run whose step started ``run`` (a nested run), or None."""
-    if not run.parent_step_run_id:
-        return None
-    return WorkflowStepRun.objects.filter(pk=run.parent_step_run_id).values_list("run_id", flat=True).first()
-
-
 def set_awaiting_approval(run, awaiting, awaiting_input=False):
     """An active run shows 'awaiting approval' while one of its steps is held for approval, else 'running'.
 
@@ -63,11 +59,15 @@ def set_awaiting_approval(run, awaiting, awaiting_input=False):
         run.save(update_fields=["status"])
 
 
-class RunState:
-    """The run's snapshot and its step runs, loaded once per advance() under the run's row lock."""
+class RunState(ForEachSteps, Readiness):
+    """The run's snapshot and its step runs, loaded once per advance() under the run's row lock.
 
-    def __init__(self, run, finished_job_result=None):
+    ``paused``: the run is paused: running attempts are brought up to date (and time out), nothing new starts.
+    """
+
+    def __init__(self, run, finished_job_result=None, paused=False):
         self.run = run
+        self.paused = paused
         self.definition = run.definition
         self.steps = self.definition["steps"]
         self.incoming = {name: [] for name in self.steps}
@@ -75,13 +75,20 @@ class RunState:
         for edge in self.definition["edges"]:
             self.incoming[edge["target"]].append(edge)
             self.outgoing[edge["source"]].append(edge)
-        self.latest = {}
-        for step_run in run.step_runs.order_by("step_name", "attempt"):
-            self.latest[step_run.step_name] = step_run
+        self.latest = {}  # step name -> the step's latest own row (a for-each step's row holds its counters)
+        self.items = defaultdict(dict)  # for-each step name -> {item index -> its active attempt}
+        # One query: every step's own rows, and of for-each items only the active attempts (never every item).
+        own_or_active = Q(item_index__isnull=True) | Q(status__in=STEP.ACTIVE)
+        for step_run in run.step_runs.filter(own_or_active).order_by("step_name", "item_index", "attempt"):
+            if step_run.item_index is None:
+                self.latest[step_run.step_name] = step_run
+            else:
+                self.items[step_run.step_name][step_run.item_index] = step_run
         # The JobResults of running attempts that have finished, with only the fields the engine reads. One still
         # pending or started changes nothing here (a timeout loads it to cancel it): in a 100-way fan-out each
         # completion reads the one or two finished JobResults, not the hundred still queued.
-        running = {sr.job_result_id for sr in self.latest.values() if sr.status == STEP.RUNNING and sr.job_result_id}
+        attempts = [*self.latest.values(), *(item for items in self.items.values() for item in items.values())]
+        running = {sr.job_result_id for sr in attempts if sr.status == STEP.RUNNING and sr.job_result_id}
         self.job_results = {}
         if finished_job_result is not None and finished_job_result.pk in running:
             self.job_results[finished_job_result.pk] = finished_job_result
@@ -98,20 +105,29 @@ class RunState:
         self.parent_to_advance = None  # the parent run of a nested run that finished in this advance
         self.launcher = StepLauncher(run)
         self._new_step_runs = []  # started steps, inserted together at the end of the advance
+        self.freed_keys = set()  # concurrency keys freed in this advance: the runner wakes their next waiters
+        self._timeouts_scheduled = set()  # timeouts asked for in this advance (items started together share one)
 
     # ---------------------------------------------------------------------------------------------- context
-    def context(self):
-        """Template context: inputs, steps.<name>.result/status/error of steps that ran, and the run."""
-        steps = {
-            name: {"status": step_run.status, "result": step_run.result, "error": step_run.error}
-            for name, step_run in self.latest.items()
-            if step_run.is_final
-        }
-        return {
+    def context(self, step_run=None):
+        """Template context: inputs, steps.<name>.result/status/error (and .items) of steps that ran, and the run.
+
+        ``step_run``: an item attempt of a for-each step, whose templates also see ``item`` and ``index``.
+        """
+        steps = {}
+        for name, done in self.latest.items():
+            if done.is_final:
+                steps[name] = StepContext(status=done.status, result=done.result, error=done.error)
+                if done.items is not None:
+                    steps[name]["items"] = items_view(done)
+        context = {
             "inputs": self.run.inputs,
             "steps": steps,
             "run": {"id": str(self.run.pk), "dryrun": self.run.dryrun, "workflow": self.run.workflow_name},
         }
+        if step_run is not None and step_run.item_index is not None:
+            context.update(item=step_run.item, index=step_run.item_index)
+        return context
 
     def settled(self, name):
         """True when the step's latest attempt is over and no retry will follow."""
@@ -122,9 +138,11 @@ class RunState:
     def sync(self):
         """Bring running attempts up to date from their JobResults / nested runs; apply timeouts and retries."""
         for name, step_run in list(self.latest.items()):
-            if step_run.status in (STEP.RUNNING, STEP.AWAITING_INPUT):  # [input steps] awaiting input: its timeout
+            if self.steps[name].get("for_each") and step_run.status == STEP.RUNNING:
+                self._sync_for_each(name, step_run)
+            elif step_run.status in (STEP.RUNNING, STEP.AWAITING_INPUT):  # [input steps] awaiting input: its timeout
                 self._sync_running(name, step_run)
-            elif self._retry_due(step_run):
+            elif (self._retry_due(step_run) or step_run.status == STEP.WAITING) and not self.paused:
                 self._launch_attempt(name, step_run)
 
     def _retry_due(self, step_run):
@@ -133,13 +151,13 @@ class RunState:
             step_run.status == STEP.PENDING
             and step_run.job_result_id is None
             and (step_run.not_before is None or step_run.not_before <= self.now)
-            and not step_run.child_runs.exists()
+            and not (self.steps[step_run.step_name].get("subworkflow") and step_run.child_runs.exists())
         )
 
     def _sync_running(self, name, step_run):
         spec = self.steps[name]
-        if step_run.status == STEP.AWAITING_INPUT:  # [input steps] no Job: only its timeout ends it here
-            if self._timed_out(spec, step_run):
+        if step_run.status == STEP.AWAITING_INPUT:  # [input steps] no Job: only its timeout ends it (not while paused)
+            if not self.paused and self._timed_out(spec, step_run):
                 self._finish_attempt(step_run, STEP.TIMED_OUT, error=timeout_error(name, spec))
         elif step_run.job_result_id:
             job_result = self.job_results.get(step_run.job_result_id)  # None: not finished
@@ -190,8 +208,12 @@ class RunState:
         step_run.result = result
         step_run.error = truncate(error)
         step_run.finished = self.now
-        # started and rendered_inputs too: an attempt that ends before its launch has not stored them yet
-        store(step_run, ["status", "result", "error", "finished", "started", "rendered_inputs"])
+        # started and rendered_inputs too: an attempt that ends before its launch has not stored them yet; a
+        # for-each step's counters change with its last item
+        fields = ["status", "result", "error", "finished", "started", "rendered_inputs"]
+        store(step_run, [*fields, "progress"] if step_run.progress is not None else fields)
+        if step_run.concurrency_key:
+            self.freed_keys |= release([step_run])
 
     def _maybe_retry(self, name, step_run):
         spec = self.steps[name]
@@ -201,60 +223,21 @@ class RunState:
         retry = WorkflowStepRun.objects.create(
             run=self.run,
             step_name=name,
+            item_index=step_run.item_index,
+            item=step_run.item,
             attempt=step_run.attempt + 1,
             status=STEP.PENDING,
             rendered_inputs=step_run.rendered_inputs,
             not_before=self.now + timedelta(seconds=delay),
         )
-        self.latest[name] = retry
+        if retry.item_index is None:
+            self.latest[name] = retry
+        else:
+            self.items[name][retry.item_index] = retry
         if delay:
             schedule_advance(self.run.pk, delay)
-        else:
+        elif not self.paused:
             self._launch_attempt(name, retry)
-
-    # ---------------------------------------------------------------------------------------------- readiness
-    def edge_state(self, edge):
-        """'fired', 'dead' or 'waiting' for one incoming edge."""
-        source = edge["source"]
-        if not self.settled(source):
-            return "waiting"
-        source_run = self.latest[source]
-        if source_run.status in (STEP.SKIPPED, STEP.CANCELED):
-            return "dead"
-        trigger = edge["trigger"]
-        if trigger == EdgeTriggerChoices.ON_SUCCESS:
-            return "fired" if source_run.status == STEP.SUCCEEDED else "dead"
-        if trigger == EdgeTriggerChoices.ON_FAILURE:
-            return "fired" if source_run.status in STEP.FAILURES else "dead"
-        if trigger == EdgeTriggerChoices.ALWAYS:
-            return "fired"
-        label = f"condition of edge {source} → {edge['target']}"
-        return "fired" if evaluate_condition(edge["condition"], self.context(), label) else "dead"
-
-    def start_ready_steps(self):
-        """Start (or skip) every step that has not started and whose incoming edges are decided."""
-        for name in self.definition["order"]:
-            if name in self.latest:
-                continue
-            edges = self.incoming[name]
-            if not edges:
-                self._start_step(name)
-                continue
-            try:
-                states = [self.edge_state(edge) for edge in edges]
-            except TemplateProblem as problem:
-                self._record_step(name, STEP.FAILED, error=str(problem))
-                continue
-            join_any = self.steps[name].get("join_mode") == JoinModeChoices.ANY
-            if (join_any and "fired" in states) or (not join_any and all(state == "fired" for state in states)):
-                self._start_step(name)
-            elif "waiting" in states:
-                continue
-            else:
-                dead = [edge["source"] for edge, state in zip(edges, states, strict=True) if state == "dead"]
-                self._record_step(
-                    name, STEP.SKIPPED, error=f"Skipped: the edge(s) from {', '.join(dead)} did not fire."
-                )
 
     def _record_step(self, name, status, error="", result=None, **fields):
         step_run = WorkflowStepRun.objects.create(
@@ -273,11 +256,19 @@ class RunState:
         return step_run
 
     def _start_step(self, name):
+        keep = (self.definition.get("rerun") or {}).get("keep", {}).get(name)
+        if isinstance(keep, dict):  # a for-each step of a rerun: only the items that did not succeed run again
+            self._start_for_each(name, reused=keep)
+            return
         reused = self._reusable_result(name)
         if reused is not None:
             self._record_step(
-                name, STEP.SUCCEEDED, result=reused.result, reused_from=reused, rendered_inputs=reused.rendered_inputs
-            )
+                name, STEP.SUCCEEDED, result=reused.result, reused_from=reused, rendered_inputs=reused.rendered_inputs,
+                items=reused.items, progress=reused.progress,
+            )  # fmt: skip
+            return
+        if self.steps[name].get("for_each"):
+            self._start_for_each(name)
             return
         # Not saved yet: _launch_attempt inserts it once, with its JobResult, instead of insert + two updates.
         step_run = WorkflowStepRun(run=self.run, step_name=name, attempt=1, status=STEP.PENDING)
@@ -287,7 +278,7 @@ class RunState:
     def _reusable_result(self, name):
         """For a rerun: the succeeded step run of the original run to keep, if this step is not to run again."""
         keep = (self.definition.get("rerun") or {}).get("keep", {})
-        if name not in keep:
+        if not isinstance(keep.get(name), str):
             return None
         return WorkflowStepRun.objects.filter(pk=keep[name]).first()
 
@@ -303,17 +294,19 @@ class RunState:
         step_run.started = self.now
         step_run.status = STEP.RUNNING
         try:
-            rendered = render_mapping(spec["input_templates"], self.context())
+            rendered = render_mapping(spec["input_templates"], self.context(step_run))
         except TemplateProblem as problem:
             self._finish_attempt(step_run, STEP.FAILED, error=f"Step '{name}': {problem}")
             return
         step_run.rendered_inputs = rendered
+        if spec.get("concurrency_key") and not self._take_key(name, spec, step_run):
+            return
         try:
             if is_input_step(spec):  # [input steps] no Job: the attempt waits for answers (engine/input_wait.py)
-                begin_waiting(self.run, spec, step_run, self.context())
+                begin_waiting(self.run, spec, step_run, self.context(step_run))
                 store(step_run, LAUNCH_FIELDS)
             elif spec["job"]:
-                job, job_kwargs = self.launcher.job_kwargs(name, spec["job"], rendered)
+                job, job_kwargs = self.launcher.job_kwargs(spec["job"], rendered)
                 if self.launcher.policies():  # a policy may hold the step: its launch request points at the step run
                     store(step_run, LAUNCH_FIELDS)
                 outcome = self.launcher.start(job, job_kwargs, spec.get("job_queue"), step_run)
@@ -338,8 +331,29 @@ class RunState:
         except (LaunchRefused, LaunchForbidden) as problem:
             self._finish_attempt(step_run, STEP.FAILED, error=f"Step '{name}': {refusal_text(problem)}")
             return
-        if spec.get("timeout"):
+        if spec.get("timeout") and spec["timeout"] not in self._timeouts_scheduled:
+            self._timeouts_scheduled.add(spec["timeout"])
             schedule_advance(self.run.pk, spec["timeout"] + 1)
+
+    def _take_key(self, name, spec, step_run):
+        """Take a slot of the step's concurrency key, or leave the attempt waiting for one (returns False)."""
+        try:
+            key = render_key(spec["concurrency_key"], self.context(step_run))
+        except TemplateProblem as problem:
+            self._finish_attempt(step_run, STEP.FAILED, error=f"Step '{name}': {problem}")
+            return False
+        step_run.concurrency_key = key
+        if step_run._state.adding:  # the slot points at the attempt: write it now (as waiting until it has one)
+            step_run.status = STEP.WAITING
+            step_run.save()
+        if try_acquire(step_run, key, spec.get("concurrency_limit") or 1):
+            step_run.status = STEP.RUNNING
+            return True
+        step_run.status = STEP.WAITING
+        step_run.started = None
+        step_run.waiting_since = step_run.waiting_since or self.now
+        step_run.save(update_fields=["status", "started", "waiting_since", "concurrency_key", "rendered_inputs"])
+        return False
 
     def insert_new_step_runs(self):
         """One INSERT for every step started in this advance (a 100-way fan-out writes one statement, not 100)."""
@@ -348,43 +362,6 @@ class RunState:
 
     def mark_awaiting_approval(self):
         """A running run with a step held for approval shows 'awaiting approval' until that step is decided."""
-        awaiting, awaiting_input = run_waits_for(self.latest.values())  # [input steps] and 'awaiting input'
+        attempts = [*self.latest.values(), *(item for items in self.items.values() for item in items.values())]
+        awaiting, awaiting_input = run_waits_for(attempts)  # [input steps] and 'awaiting input'
         set_awaiting_approval(self.run, awaiting, awaiting_input)
-
-    # ---------------------------------------------------------------------------------------------- finish
-    def finish_if_done(self):
-        """When every step is settled: the run fails if a failure was not handled by an edge, else succeeds."""
-        # Steps skipped or failed in this pass may have made others ready: loop until nothing changes.
-        while True:
-            before = len(self.latest)
-            self.start_ready_steps()
-            if len(self.latest) == before:
-                break
-        if len(self.latest) < len(self.steps) or not all(self.settled(name) for name in self.steps):
-            return
-        unhandled = [
-            name
-            for name, step_run in self.latest.items()
-            if step_run.status in STEP.FAILURES and not self._failure_handled(name)
-        ]
-        self.run.status = RUN.FAILED if unhandled else RUN.SUCCEEDED
-        if unhandled:
-            details = "; ".join(f"{name}: {self.latest[name].error}" for name in sorted(unhandled))
-            self.run.error = truncate(f"Failed step(s): {details}")
-        self.run.finished = self.now
-        self.run.save(update_fields=["status", "error", "finished"])
-        self._notify_parent()
-
-    def _failure_handled(self, name):
-        """A failed step is handled when one of its outgoing edges fired (an on-failure or always branch)."""
-        for edge in self.outgoing[name]:
-            try:
-                if self.edge_state(edge) == "fired":
-                    return True
-            except TemplateProblem:
-                continue
-        return False
-
-    def _notify_parent(self):
-        if self.run.parent_step_run_id:
-            self.parent_to_advance = parent_run_id(self.run)

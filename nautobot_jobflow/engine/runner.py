@@ -13,7 +13,9 @@ from django.utils import timezone
 from nautobot.extras.jobs_cancel import CancelFactory
 
 from nautobot_jobflow.choices import StepRunStatusChoices, WorkflowRunStatusChoices
-from nautobot_jobflow.engine.run_state import RunState, parent_run_id
+from nautobot_jobflow.engine.concurrency_keys import release, runs_to_wake
+from nautobot_jobflow.engine.readiness import parent_run_id
+from nautobot_jobflow.engine.run_state import RunState
 from nautobot_jobflow.launching.approval_hold import close_run_requests
 from nautobot_jobflow.lib.errors import LaunchRefused
 from nautobot_jobflow.models import ApprovalPolicy, WorkflowRun
@@ -57,11 +59,12 @@ def _advance(lock, finished_job_result):
             run.status = RUN.RUNNING
             run.started = timezone.now()
             run.save(update_fields=["status", "started"])
-        state = RunState(run, finished_job_result)
+        state = RunState(run, finished_job_result, paused=run.status == RUN.PAUSED)
         state.sync()
-        state.start_ready_steps()
-        state.finish_if_done()
-        state.mark_awaiting_approval()
+        if not state.paused:  # a paused run's running attempts finish (and time out); nothing new starts
+            state.start_ready_steps()
+            state.finish_if_done()
+            state.mark_awaiting_approval()
         state.insert_new_step_runs()
     for child_id in state.runs_to_advance:
         advance_after_commit(child_id)
@@ -71,7 +74,14 @@ def _advance(lock, finished_job_result):
         cancel_run(child, run.user, reason="timeout")
     if state.parent_to_advance:
         advance_after_commit(state.parent_to_advance)
+    wake_waiters(state.freed_keys)
     return run
+
+
+def wake_waiters(keys):
+    """Advance the runs whose attempts waited longest for these freed concurrency keys (after commit)."""
+    for run_id in runs_to_wake(keys):
+        advance_after_commit(run_id)
 
 
 def _locked_run(**lookup):
@@ -89,9 +99,37 @@ def _locked_run(**lookup):
     )
 
 
+def pause_run(run, user):
+    """Pause an active run that has started: no new step or item starts, running ones finish. Returns the run."""
+    with transaction.atomic():
+        run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+        if run.status == RUN.PAUSED:
+            raise LaunchRefused({"status": "The run is already paused."})
+        if run.status not in (RUN.RUNNING, RUN.AWAITING_APPROVAL, RUN.AWAITING_INPUT) or run.started is None:
+            raise LaunchRefused(
+                {"status": f"Only a running run can be paused; this one is {run.get_status_display()}."}
+            )
+        run.status = RUN.PAUSED
+        run.save(update_fields=["status"])
+    return run
+
+
+def resume_run(run, user):
+    """Resume a paused run: it goes on where it stopped (retries due, ready steps and items start now)."""
+    with transaction.atomic():
+        run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+        if run.status != RUN.PAUSED:
+            raise LaunchRefused(
+                {"status": f"Only a paused run can be resumed; this one is {run.get_status_display()}."}
+            )
+        run.status = RUN.RUNNING
+        run.save(update_fields=["status"])
+    return advance(run.pk)
+
+
 def cancel_run(run, user, reason="canceled"):
     """Cancel a run: its running JobResults through Nautobot's own cancel, nested runs, and every active step."""
-    job_results, children = [], []
+    job_results, children, canceled = [], [], []
     with transaction.atomic():
         run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
         if run.status in RUN.FINAL:
@@ -107,6 +145,8 @@ def cancel_run(run, user, reason="canceled"):
             step_run.error = message
             step_run.finished = now
             step_run.save(update_fields=["status", "error", "finished"])
+            canceled.append(step_run)
+        freed_keys = release(canceled)
         close_run_requests(run, user)
         run.status = RUN.CANCELED
         run.error = message
@@ -121,4 +161,5 @@ def cancel_run(run, user, reason="canceled"):
                 cancel_run(child, user, reason)
     if parent_id:
         advance(parent_id)
+    wake_waiters(freed_keys)
     return run

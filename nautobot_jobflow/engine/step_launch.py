@@ -31,7 +31,7 @@ class StepLauncher:
         self._job_kwargs = {}
         self._policies = None
 
-    def job_kwargs(self, name, job_id, rendered):
+    def job_kwargs(self, job_id, rendered):
         """The Job and its validated kwargs for a step's rendered inputs (LaunchRefused/LaunchForbidden say why not).
 
         Raises ``Job.DoesNotExist`` when the Job is gone, ``StepSkipped`` in a dry run of a Job that cannot dry-run.
@@ -46,7 +46,7 @@ class StepLauncher:
             self._runnable_checked.add(job.pk)
         cache_key = (job.pk, json.dumps(rendered, sort_keys=True, default=str))
         if cache_key not in self._job_kwargs:
-            self._job_kwargs[cache_key] = prepare_job_kwargs(job, rendered, field_prefix=f"Step '{name}': ")
+            self._job_kwargs[cache_key] = prepare_job_kwargs(job, rendered)
         return job, copy.deepcopy(self._job_kwargs[cache_key])
 
     def start(self, job, job_kwargs, job_queue_id, step_run):

@@ -14,6 +14,7 @@ from nautobot_jobflow.forms.approvals import (
 )
 from nautobot_jobflow.forms.hooks import HookRuleBulkEditForm, HookRuleFilterForm, HookRuleForm, HookRuleTestForm
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
+from nautobot_jobflow.forms.target_inputs import TargetInputsFormMixin
 from nautobot_jobflow.forms.workflows import (
     WorkflowBulkEditForm,
     WorkflowEdgeFilterForm,
@@ -38,6 +39,7 @@ __all__ = [
     "JobRunRequestForm",
     "LaunchRequestFilterForm",
     "PlainModelHelpTextMixin",
+    "TargetInputsFormMixin",
     "WorkflowBulkEditForm",
     "WorkflowEdgeFilterForm",
     "WorkflowEdgeForm",

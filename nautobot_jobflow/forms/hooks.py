@@ -22,12 +22,22 @@ from nautobot.extras.utils import ChangeLoggedModelsQuery
 
 from nautobot_jobflow.choices import HookCompletionStatusChoices, HookEventSourceChoices
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
+from nautobot_jobflow.forms.target_inputs import TargetInputsFormMixin
 from nautobot_jobflow.models import HookRule, Workflow
 from nautobot_jobflow.models.hook_rule_checks import validate_for_content_types
 
 
-class HookRuleForm(PlainModelHelpTextMixin, NautobotModelForm):
-    """Create or edit a hook rule; conditions, object filter and input template are JSON, checked on save."""
+class HookRuleForm(PlainModelHelpTextMixin, TargetInputsFormMixin, NautobotModelForm):
+    """Create or edit a hook rule; conditions and object filter are JSON, checked on save.
+
+    The input template is edited through the target's own fields (a Job's variables, a Workflow's schema
+    properties; see ``forms.target_inputs``), with the JSON as the advanced view.
+    """
+
+    target_inputs_field = "input_template"
+    target_inputs_context = "hook"
+    target_job_field = "job"
+    target_workflow_field = "workflow"
 
     content_types = MultipleContentTypeField(
         queryset=ChangeLoggedModelsQuery().as_queryset(), required=False, label="Object types"

@@ -29,6 +29,7 @@ from nautobot_jobflow.choices import (
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
+from nautobot_jobflow.forms.target_inputs import TargetInputsFormMixin
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep
 
 
@@ -37,10 +38,22 @@ class WorkflowForm(PlainModelHelpTextMixin, NautobotModelForm):
 
     input_schema = JSONField(required=False, help_text=Workflow._meta.get_field("input_schema").help_text)
     default_inputs = JSONField(required=False, help_text=Workflow._meta.get_field("default_inputs").help_text)
+    output_templates = JSONField(
+        required=False, label="Outputs", help_text=Workflow._meta.get_field("output_templates").help_text
+    )
 
     class Meta:
         model = Workflow
-        fields = ["name", "description", "enabled", "dryrun_mode", "input_schema", "default_inputs", "tags"]
+        fields = [
+            "name",
+            "description",
+            "enabled",
+            "dryrun_mode",
+            "input_schema",
+            "default_inputs",
+            "output_templates",
+            "tags",
+        ]
 
     def clean_input_schema(self):
         """Empty means no schema."""
@@ -49,6 +62,10 @@ class WorkflowForm(PlainModelHelpTextMixin, NautobotModelForm):
     def clean_default_inputs(self):
         """Empty means no defaults."""
         return self.cleaned_data.get("default_inputs") or {}
+
+    def clean_output_templates(self):
+        """Empty means no declared outputs."""
+        return self.cleaned_data.get("output_templates") or {}
 
 
 class WorkflowBulkEditForm(TagsBulkEditFormMixin, NautobotBulkEditForm):
@@ -110,14 +127,34 @@ class WorkflowImportForm(BootstrapMixin, forms.Form):
 #
 
 
-class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm):
-    """Add or edit one step of a workflow; duplicate names are reported on the name field."""
+class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, BootstrapMixin, forms.ModelForm):
+    """Add or edit one step of a workflow; duplicate names are reported on the name field.
+
+    The chosen Job's variables (or the nested workflow's schema properties) are fields of their own that fill
+    ``input_templates`` (see ``forms.target_inputs``); the JSON stays as the advanced view.
+    """
+
+    target_inputs_field = "input_templates"
+    target_inputs_context = "step"
+    target_job_field = "job"
+    target_workflow_field = "subworkflow"
 
     workflow = DynamicModelChoiceField(queryset=Workflow.objects.all())
     job = DynamicModelChoiceField(queryset=Job.objects.all(), required=False, query_params={"enabled": True})
     subworkflow = DynamicModelChoiceField(queryset=Workflow.objects.all(), required=False, label="Nested workflow")
     input_templates = JSONField(required=False, help_text=WorkflowStep._meta.get_field("input_templates").help_text)
     job_queue = DynamicModelChoiceField(queryset=JobQueue.objects.all(), required=False)
+    for_each = JSONField(required=False, label="For each", help_text=WorkflowStep._meta.get_field("for_each").help_text)
+    max_failures = forms.IntegerField(
+        required=False, min_value=0, initial=0, help_text=WorkflowStep._meta.get_field("max_failures").help_text
+    )
+    concurrency_limit = forms.IntegerField(
+        required=False,
+        min_value=1,
+        initial=1,
+        label="Key limit",
+        help_text=WorkflowStep._meta.get_field("concurrency_limit").help_text,
+    )
     answer_schema = JSONField(required=False, help_text=WorkflowStep._meta.get_field("answer_schema").help_text)
     responder_group = DynamicModelChoiceField(queryset=Group.objects.all(), required=False, label="Responders")
     # Optional in the form (a Job step's form need not name them): left empty, they take the model's defaults.
@@ -142,6 +179,11 @@ class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm)
             "retry_backoff",
             "timeout",
             "job_queue",
+            "for_each",
+            "concurrency",
+            "max_failures",
+            "concurrency_key",
+            "concurrency_limit",
             "prompt",
             "answer_schema",
             "responder_group",
@@ -154,6 +196,21 @@ class WorkflowStepForm(PlainModelHelpTextMixin, BootstrapMixin, forms.ModelForm)
         """Empty means no templates."""
         value = self.cleaned_data.get("input_templates")
         return {} if value in (None, "") else value
+
+    def clean_for_each(self):
+        """Empty means a plain step (one Job run)."""
+        value = self.cleaned_data.get("for_each")
+        return None if value in (None, "", [], {}) else value
+
+    def clean_max_failures(self):
+        """Empty means none tolerated."""
+        value = self.cleaned_data.get("max_failures")
+        return 0 if value is None else value
+
+    def clean_concurrency_limit(self):
+        """Empty means one attempt per key at a time."""
+        value = self.cleaned_data.get("concurrency_limit")
+        return 1 if value is None else value
 
     def clean_kind(self):
         """Empty: a Job or nested-workflow step (the target chosen decides which)."""

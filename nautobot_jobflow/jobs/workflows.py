@@ -1,10 +1,12 @@
 """System Jobs of the workflow engine: start a workflow through Nautobot's own Job machinery, and reconcile."""
 
+import time
+
 from nautobot.apps.jobs import BooleanVar, IntegerVar, Job, JSONVar, ObjectVar
 from nautobot.extras.choices import JobExecutionType
 
 from nautobot_jobflow.approvals.decisions import expire_due
-from nautobot_jobflow.choices import LaunchOriginChoices
+from nautobot_jobflow.choices import LaunchOriginChoices, WorkflowRunStatusChoices
 from nautobot_jobflow.engine.reconcile_runs import reconcile
 from nautobot_jobflow.hooks.recover_stuck import recover_stuck_hooks
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
@@ -18,13 +20,22 @@ class RunWorkflow(Job):
     """Start a workflow run. Lets Nautobot's scheduling (cron, intervals), job buttons and queues start workflows.
 
     The run is started through the app's launch service as the user who runs this Job, so that user must be
-    allowed to run every Job of the workflow. The Job ends as soon as the run is started; follow the run on its
-    own page.
+    allowed to run every Job of the workflow. The Job ends as soon as the run is started (follow the run on its
+    own page), or, with "wait for the outputs", when the run ends, returning the run's outputs as its result; that
+    keeps one worker process busy while the run's steps run on the others.
     """
 
     workflow = ObjectVar(model=Workflow, query_params={"enabled": True})
     inputs = JSONVar(required=False, description="Workflow inputs as a JSON object (defaults fill the rest).")
     dry_run = BooleanVar(default=False, label="Dry run", description="Run the workflow's steps as dry runs.")
+    wait = BooleanVar(
+        default=False,
+        label="Wait for the outputs",
+        description="End when the run ends and return its outputs (holds a worker process meanwhile).",
+    )
+    wait_timeout = IntegerVar(
+        default=3600, min_value=1, required=False, description="Seconds to wait at most for the run to end."
+    )
 
     class Meta:
         name = "Run Workflow"
@@ -48,7 +59,7 @@ class RunWorkflow(Job):
                 return LaunchOriginChoices.SCHEDULE
         return LaunchOriginChoices.UI
 
-    def run(self, workflow, inputs=None, dry_run=False):
+    def run(self, workflow, inputs=None, dry_run=False, wait=False, wait_timeout=None):
         """Launch the workflow; fail with a clear message when the launch is refused."""
         origin = self._origin()
         self.logger.info("Launching workflow '%s' as %s (origin: %s).", workflow, self.user, origin)
@@ -63,7 +74,25 @@ class RunWorkflow(Job):
             self.logger.warning("Workflow '%s' awaits approval before it runs: %s", workflow, run.get_absolute_url())
         else:
             self.logger.info("Started workflow '%s': run %s", workflow, run.get_absolute_url(), extra={"object": run})
-        return {"run": str(run.pk), "status": run.status, "url": run.get_absolute_url()}
+        if wait and not outcome.approval_required:
+            run = self._wait_for(run, wait_timeout or 3600)
+        return {"run": str(run.pk), "status": run.status, "url": run.get_absolute_url(), "result": run.result}
+
+    def _wait_for(self, run, timeout):
+        """Poll the run until it ends; fail the Job when it does not end in time or does not succeed."""
+        deadline = time.monotonic() + timeout
+        while run.status not in WorkflowRunStatusChoices.FINAL:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"Workflow run {run.pk} did not end within {timeout}s; it goes on: {run.get_absolute_url()}"
+                )
+            time.sleep(0.5)
+            run.refresh_from_db(fields=["status", "result", "error"])
+        if run.status != WorkflowRunStatusChoices.SUCCEEDED:
+            self.logger.error("Workflow run %s ended %s: %s", run.pk, run.status, run.error)
+            raise RuntimeError(f"Workflow run {run.pk} ended {run.status}: {run.error}")
+        self.logger.info("Workflow run %s succeeded; outputs: %s", run.pk, run.result)
+        return run
 
 
 class ReconcileWorkflowRuns(Job):

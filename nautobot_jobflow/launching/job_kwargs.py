@@ -13,6 +13,7 @@ def prepare_job_kwargs(job, data, field_prefix=""):
         raise LaunchRefused({"job": f"{field_prefix}Job '{job}' cannot be loaded."})
     if not isinstance(data, dict):
         raise LaunchRefused({"inputs": f"{field_prefix}inputs must be a JSON object."})
+    data = with_variable_defaults(job_class, data)
     try:
         cleaned = validate_job_data(job_class, data)
         cleaned = job_class.prepare_job_kwargs(cleaned)
@@ -28,6 +29,26 @@ def prepare_job_kwargs(job, data, field_prefix=""):
     except Exception as error:
         raise LaunchRefused({"inputs": f"{field_prefix}{type(error).__name__}: {error}"}) from None
     return job_class.serialize_data(cleaned)
+
+
+def with_variable_defaults(job_class, data):
+    """``data`` with each omitted variable set to the Job variable's own default.
+
+    A form treats a missing checkbox as unchecked, so without this a BooleanVar that defaults to true would run as
+    false whenever a caller (a workflow step, a hook rule, the REST API) leaves it out.
+    """
+    filled = dict(data)
+    for name, variable in job_class._get_vars().items():
+        if name in filled or "initial" not in variable.field_attrs:
+            continue
+        default = variable.field_attrs["initial"]
+        if callable(default):
+            default = default()
+        if hasattr(default, "pk"):  # an ObjectVar's default object
+            default = str(default.pk)
+        if isinstance(default, (bool, int, float, str, list, dict)):
+            filled[name] = default
+    return filled
 
 
 def validate_job_data(job_class, data):

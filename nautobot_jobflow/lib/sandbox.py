@@ -267,3 +267,16 @@ def evaluate_condition(expression, context, label="condition"):
             return bool(value)
     except Exception as error:
         raise _problem(f"{label} ({expression!r})", error) from None
+
+
+class StepContext(dict):
+    """``steps.<name>`` in templates: a mapping whose data keys win over dict methods as attributes.
+
+    Jinja2 reads ``steps.each.items`` as ``getattr`` first, which on a plain dict is the ``items`` method; a for-each
+    step's item list must win there.
+    """
+
+    def __getattribute__(self, name):
+        if name in ("status", "result", "error", "items") and dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        return super().__getattribute__(name)

@@ -1,7 +1,7 @@
 """Input steps: a step kind ("job", "workflow" or "input"), the input step's fields, and the audit of its answers.
 
 Existing steps that run a nested workflow get the kind "workflow"; every other existing step is a Job step.
-Numbered 0008 while 0005-0007 are written in parallel; re-chain ``dependencies`` when they are merged.
+Written in parallel with 0007 (for-each, outputs, pause, concurrency keys) and chained after it on merge.
 """
 
 import django.core.validators
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('auth', '0012_alter_user_first_name_max_length'),
-        ('nautobot_jobflow', '0004_hook_window_events_table'),
+        ('nautobot_jobflow', '0007_foreach_outputs_pause_concurrency_keys'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,6 +1,7 @@
 """Models of nautobot-jobflow, one module per capability; validation and lookups live next to them."""
 
 from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, LaunchRequest, launch_request_decided
+from nautobot_jobflow.models.concurrency import ConcurrencySlot
 from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
 from nautobot_jobflow.models.input_steps import StepInputResponse
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
@@ -8,6 +9,7 @@ from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRu
 __all__ = [
     "ApprovalEvent",
     "ApprovalPolicy",
+    "ConcurrencySlot",
     "HookFiring",
     "HookRule",
     "HookWindow",

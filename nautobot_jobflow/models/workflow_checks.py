@@ -3,12 +3,14 @@
 Every problem is a ValidationError keyed by the field the user has to fix.
 """
 
+from django.apps import apps
 from django.core.exceptions import ValidationError
 
 from nautobot_jobflow.choices import EdgeTriggerChoices, StepKindChoices
 from nautobot_jobflow.lib import graph as graph_utils
 from nautobot_jobflow.lib.json_schema import schema_errors
-from nautobot_jobflow.lib.sandbox import TemplateProblem, check_expression, check_syntax
+from nautobot_jobflow.lib.object_filters import object_filter_problems
+from nautobot_jobflow.lib.sandbox import TemplateProblem, check_expression, check_syntax, is_template
 
 # Inputs the engine manages itself; templates may not set them.
 RESERVED_INPUTS = {"dryrun"}
@@ -79,6 +81,15 @@ def validate_step(step):
             check_syntax(step.input_templates, "input_templates")
         except TemplateProblem as problem:
             errors["input_templates"] = str(problem)
+    errors.update(for_each_problems(step))
+    if step.concurrency_key:
+        if step.subworkflow_id:
+            errors["concurrency_key"] = "A concurrency key limits Job attempts; a nested-workflow step has none."
+        else:
+            try:
+                check_syntax(step.concurrency_key, "concurrency_key")
+            except TemplateProblem as problem:
+                errors["concurrency_key"] = str(problem)
     if errors:
         raise ValidationError(errors)
 
@@ -94,6 +105,10 @@ def input_step_errors(step):
         errors["job_queue"] = "An input step runs no Job, so it has no Job queue."
     if step.input_templates:
         errors["input_templates"] = "An input step takes no input templates (its prompt may use templates)."
+    if step.for_each not in (None, "", [], {}):
+        errors["for_each"] = "For each runs a Job once per item; an input step runs no Job (not supported)."
+    if step.concurrency_key:
+        errors["concurrency_key"] = "A concurrency key limits Job attempts; an input step runs no Job."
     if not (step.prompt or "").strip():
         errors["prompt"] = "An input step needs a prompt: what the responders are asked."
     else:
@@ -133,6 +148,78 @@ def _input_fields_unused(step):
     if step.responder_group_id:
         errors["responder_group"] = "Only an input step (kind 'input') has responders."
     return errors
+
+
+def for_each_problems(step):
+    """Field errors of a step's for-each settings (empty dict: none)."""
+    errors = {}
+    for_each = step.for_each
+    if for_each in (None, "", [], {}):
+        if step.concurrency is not None:
+            errors["concurrency"] = "Concurrency limits the items of a for-each step; set 'for each' or clear it."
+        if step.max_failures:
+            errors["max_failures"] = "Tolerated failures count the items of a for-each step; set 'for each' or use 0."
+        return errors
+    if step.subworkflow_id:
+        errors["for_each"] = (
+            "For each runs the step's Job once per item; a nested-workflow step cannot (not supported)."
+        )
+        return errors
+    if isinstance(for_each, str):
+        if not is_template(for_each):
+            errors["for_each"] = (
+                'A for-each template yields a list, e.g. "{{ steps.report.result.devices }}" or "{{ inputs.hosts }}".'
+            )
+        else:
+            try:
+                check_syntax(for_each, "for_each")
+            except TemplateProblem as problem:
+                errors["for_each"] = str(problem)
+    elif isinstance(for_each, dict):
+        problem = object_query_problem(for_each)
+        if problem:
+            errors["for_each"] = problem
+    elif not isinstance(for_each, list):
+        errors["for_each"] = (
+            'For each is a template, a list of items, or an object query {"model": ..., "filter": ...}.'
+        )
+    return errors
+
+
+def object_query_model(query):
+    """The model an object query names (``{"model": "dcim.device", ...}``), or None."""
+    label = query.get("model")
+    if not isinstance(label, str) or label.count(".") != 1:
+        return None
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def object_query_problem(query):
+    """Why a for-each object query is not valid (None: it is); the filter is checked with the model's FilterSet."""
+    unknown = sorted(set(query) - {"model", "filter"})
+    if unknown:
+        return f"An object query has the keys 'model' and 'filter'; unknown: {', '.join(unknown)}."
+    model = object_query_model(query)
+    if model is None:
+        return f"Unknown object type {query.get('model')!r}: use app_label.model, e.g. dcim.device."
+    object_filter = query.get("filter") or {}
+    if not isinstance(object_filter, dict):
+        return "The object query's filter is a JSON object of filter names to values."
+    problems = object_filter_problems(model, object_filter)
+    return "; ".join(problems) or None
+
+
+def validate_outputs(output_templates):
+    """A workflow's outputs: a JSON object of name to literal or template, every template parsing."""
+    if not isinstance(output_templates, dict):
+        raise ValidationError({"output_templates": "Outputs are a JSON object of output name to value or template."})
+    try:
+        check_syntax(output_templates, "output_templates")
+    except TemplateProblem as problem:
+        raise ValidationError({"output_templates": str(problem)}) from None
 
 
 def _nests(workflow, target_id, seen=None):

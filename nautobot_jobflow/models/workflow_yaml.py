@@ -42,8 +42,13 @@ from nautobot_jobflow.lib.errors import refusal_text
 from nautobot_jobflow.models.workflow_checks import validate_definition
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowStep
 
-WORKFLOW_KEYS = {"name", "description", "enabled", "input_schema", "default_inputs", "dryrun_mode", "steps", "edges"}
-STEP_KEYS = {"name", "job", "workflow", "inputs", "join", "retries", "backoff", "timeout", "queue"}
+WORKFLOW_KEYS = {
+    "name", "description", "enabled", "input_schema", "default_inputs", "outputs", "dryrun_mode", "steps", "edges"
+}  # fmt: skip
+STEP_KEYS = {
+    "name", "job", "workflow", "inputs", "join", "retries", "backoff", "timeout", "queue",
+    "for_each", "concurrency", "max_failures", "concurrency_key", "key_limit",
+}  # fmt: skip
 INPUT_STEP_KEYS = {"kind", "prompt", "answer_schema", "responders", "min_responders", "requester_may_answer"}
 EDGE_KEYS = {"from", "to", "trigger", "condition"}
 
@@ -69,6 +74,16 @@ def export_workflow(workflow):
             item["backoff"] = step.retry_backoff
         if step.timeout:
             item["timeout"] = step.timeout
+        if step.for_each not in (None, "", [], {}):
+            item["for_each"] = step.for_each
+        if step.concurrency:
+            item["concurrency"] = step.concurrency
+        if step.max_failures:
+            item["max_failures"] = step.max_failures
+        if step.concurrency_key:
+            item["concurrency_key"] = step.concurrency_key
+            if step.concurrency_limit != 1:
+                item["key_limit"] = step.concurrency_limit
         if step.job_queue_id:
             item["queue"] = step.job_queue.name
         steps.append(item)
@@ -88,6 +103,8 @@ def export_workflow(workflow):
         "steps": steps,
         "edges": edges,
     }
+    if workflow.output_templates:
+        document["outputs"] = workflow.output_templates
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
@@ -194,6 +211,7 @@ def import_workflow(text, user=None):
         workflow.input_schema = document.get("input_schema") or {}
         workflow.default_inputs = document.get("default_inputs") or {}
         workflow.dryrun_mode = document.get("dryrun_mode") or DryRunModeChoices.SKIP
+        workflow.output_templates = document.get("outputs") or {}
         try:
             workflow.full_clean()
         except ValidationError as error:
@@ -212,6 +230,11 @@ def import_workflow(text, user=None):
                 max_retries=spec.get("retries") or 0,
                 retry_backoff=spec.get("backoff") or 0,
                 timeout=spec.get("timeout"),
+                for_each=spec.get("for_each"),
+                concurrency=spec.get("concurrency"),
+                max_failures=spec.get("max_failures") or 0,
+                concurrency_key=spec.get("concurrency_key") or "",
+                concurrency_limit=spec.get("key_limit") or 1,
                 **_input_step_fields(spec, where),
             )
             if spec.get("job"):

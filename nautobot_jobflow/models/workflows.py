@@ -17,9 +17,10 @@ from nautobot_jobflow.choices import (
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.lib.json_schema import schema_errors, validate_against_schema
-from nautobot_jobflow.models.workflow_checks import validate_edge, validate_step
+from nautobot_jobflow.models.workflow_checks import validate_edge, validate_outputs, validate_step
 
 MAX_RETRIES = 10
+MAX_FOR_EACH_CONCURRENCY = 1000
 MAX_TIMEOUT = 7 * 24 * 3600
 MAX_RESPONDERS = 100
 
@@ -42,6 +43,13 @@ class Workflow(PrimaryModel):
         verbose_name="Dry-run mode",
         help_text="What a dry run does with a step whose Job cannot dry-run.",
     )
+    output_templates = models.JSONField(
+        default=dict,
+        blank=True,
+        verbose_name="Outputs",
+        help_text="Output name to a literal or a Jinja2 template over inputs and steps.<name>.result; a succeeded "
+        "run stores them as its result (empty: the result of every step by name).",
+    )
 
     natural_key_field_names = ["name"]
 
@@ -61,6 +69,7 @@ class Workflow(PrimaryModel):
         problem = schema_errors(self.input_schema)
         if problem:
             raise ValidationError({"input_schema": problem})
+        validate_outputs(self.output_templates)
         if self.default_inputs and self.input_schema:
             problem = validate_against_schema(self.input_schema, self.default_inputs, partial=True)
             if problem:
@@ -115,6 +124,35 @@ class WorkflowStep(BaseModel, ChangeLoggedModel):
     )
     job_queue = models.ForeignKey(
         "extras.JobQueue", on_delete=models.SET_NULL, null=True, blank=True, related_name="jobflow_workflow_steps"
+    )
+    for_each = models.JSONField(
+        null=True,
+        blank=True,
+        verbose_name="For each",
+        help_text='Run the Job once per item: a template that yields a list (e.g. "{{ steps.report.result.devices '
+        '}}"), or an object query {"model": "dcim.device", "filter": {"location": ["AMS-DC1"]}}. Templates see '
+        "item and index.",
+    )
+    concurrency = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FOR_EACH_CONCURRENCY)],
+        help_text="For each: at most this many items run at once, across all workers (empty: all at once).",
+    )
+    max_failures = models.PositiveIntegerField(
+        default=0, help_text="For each: failed items tolerated before the step fails."
+    )
+    concurrency_key = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="Attempts whose key (a template, e.g. device-{{ item.id }}) is the same never run more than "
+        "'key limit' at a time, across all runs and workers; the others wait in arrival order.",
+    )
+    concurrency_limit = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_FOR_EACH_CONCURRENCY)],
+        verbose_name="Key limit",
+        help_text="How many attempts with the same concurrency key may run at once.",
     )
     # Input steps (kind "input")
     prompt = models.TextField(
@@ -241,6 +279,9 @@ class WorkflowRun(BaseModel):
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="reruns", verbose_name="Rerun of"
     )
     definition = models.JSONField(default=dict, help_text="Snapshot of the workflow definition this run executes.")
+    result = models.JSONField(
+        null=True, blank=True, help_text="A succeeded run's outputs (the workflow's output templates, rendered)."
+    )
     error = models.TextField(blank=True)
     created = models.DateTimeField(auto_now_add=True, db_index=True)
     started = models.DateTimeField(null=True, blank=True)
@@ -272,6 +313,9 @@ class WorkflowStepRun(BaseModel):
 
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="step_runs")
     step_name = models.CharField(max_length=100)
+    item_index = models.PositiveIntegerField(
+        null=True, blank=True, help_text="For each: which item this attempt runs (empty: the step itself)."
+    )
     attempt = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(
         max_length=20, choices=StepRunStatusChoices, default=StepRunStatusChoices.PENDING, db_index=True
@@ -281,22 +325,45 @@ class WorkflowStepRun(BaseModel):
     )
     rendered_inputs = models.JSONField(default=dict, blank=True)
     result = models.JSONField(null=True, blank=True, help_text="Copy of the Job's result (or the nested run's).")
+    item = models.JSONField(null=True, blank=True, help_text="For each: the item this attempt runs.")
+    items = models.JSONField(null=True, blank=True, help_text="For each: the items of the step, in order.")
+    progress = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="For each: how many items started, succeeded and failed (and each item's status).",
+    )
     reused_from = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", help_text="Rerun: result kept."
     )
     error = models.TextField(blank=True)
     not_before = models.DateTimeField(null=True, blank=True, help_text="A retry waits until this time.")
+    concurrency_key = models.CharField(
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text="The rendered concurrency key this attempt holds or waits for.",
+    )
+    waiting_since = models.DateTimeField(
+        null=True, blank=True, help_text="When this attempt began to wait for its concurrency key (arrival order)."
+    )
     created = models.DateTimeField(auto_now_add=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["run", "created", "step_name", "attempt"]
+        ordering = ["run", "created", "step_name", "item_index", "attempt"]
         constraints = [
-            models.UniqueConstraint(fields=["run", "step_name", "attempt"], name="jobflow_steprun_unique_attempt")
+            models.UniqueConstraint(
+                fields=["run", "step_name", "item_index", "attempt"],
+                name="jobflow_steprun_unique_attempt",
+                nulls_distinct=False,  # a step's own row (no item) is unique per attempt too
+            )
         ]
+        indexes = [models.Index(fields=["run", "step_name", "item_index"], name="jobflow_steprun_items")]
 
     def __str__(self):
+        if self.item_index is not None:
+            return f"{self.step_name}[{self.item_index}] #{self.attempt}"
         return f"{self.step_name} #{self.attempt}"
 
     def get_absolute_url(self, api=False):

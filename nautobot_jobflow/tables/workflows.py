@@ -137,6 +137,11 @@ class WorkflowStepRunTable(BaseTable):
     """Attempts of the steps of a run, linking to their Job Results."""
 
     step_name = tables.Column(verbose_name="Step")
+    item_index = tables.Column(verbose_name="Item")
+    item = tables.TemplateColumn(
+        template_code="{% if value is not None %}<code>{{ value|truncatechars:80 }}</code>{% else %}—{% endif %}",
+        orderable=False,
+    )
     attempt = tables.Column()
     status = ChoiceFieldColumn()
     job_result = tables.Column(linkify=True, verbose_name="Job Result")
@@ -149,5 +154,17 @@ class WorkflowStepRunTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = WorkflowStepRun
-        fields = ("step_name", "attempt", "status", "job_result", "rendered_inputs", "started", "finished", "error")
-        default_columns = fields
+        fields = (
+            "step_name", "item_index", "item", "attempt", "status", "job_result", "rendered_inputs", "started",
+            "finished", "error",
+        )  # fmt: skip
+        default_columns = (
+            "step_name",
+            "attempt",
+            "status",
+            "job_result",
+            "rendered_inputs",
+            "started",
+            "finished",
+            "error",
+        )

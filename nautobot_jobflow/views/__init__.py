@@ -6,6 +6,7 @@ from nautobot_jobflow.views.hooks import HookRuleUIViewSet
 from nautobot_jobflow.views.input_steps import AwaitingInputView
 from nautobot_jobflow.views.runs import WorkflowRunUIViewSet
 from nautobot_jobflow.views.steps import WorkflowEdgeUIViewSet, WorkflowStepUIViewSet
+from nautobot_jobflow.views.target_inputs import TargetInputsView
 from nautobot_jobflow.views.workflows import WorkflowUIViewSet
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "HookRuleUIViewSet",
     "JobflowHomeView",
     "LaunchRequestUIViewSet",
+    "TargetInputsView",
     "WorkflowEdgeUIViewSet",
     "WorkflowRunUIViewSet",
     "WorkflowStepUIViewSet",

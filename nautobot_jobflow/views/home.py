@@ -2,16 +2,34 @@
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
-from nautobot.extras.models import Job
+from nautobot.extras.models import Job, Tag
+
+from nautobot_jobflow.models import ApprovalPolicy, HookRule, Workflow
+
+# The tag `invoke demo-data` puts on the demo's workflows, hook rules and approval policy (development/demo_content.py).
+DEMO_TAG_NAME = "Jobflow demo"
+
+
+def demo_content(user):
+    """What the demo holds that ``user`` may see, by kind; None when the demo is not loaded."""
+    tag = Tag.objects.filter(name=DEMO_TAG_NAME).first()
+    if tag is None:
+        return None
+    kinds = (("workflows", Workflow), ("hook_rules", HookRule), ("policies", ApprovalPolicy))
+    content = {
+        kind: list(model.objects.restrict(user, "view").filter(tags=tag).only("pk", "name", "description"))
+        for kind, model in kinds
+    }
+    return content if any(content.values()) else None
 
 
 class JobflowHomeView(LoginRequiredMixin, TemplateView):
-    """The app's landing page: what it provides and the Jobs it ships, restricted to what the user may see."""
+    """The app's landing page: what it provides, the demo content when it is loaded, the Jobs it ships."""
 
     template_name = "nautobot_jobflow/home.html"
 
     def get_context_data(self, **kwargs):
-        """Add the app's Jobs the user may view."""
+        """Add the app's Jobs and the demo content the user may view."""
         context = super().get_context_data(**kwargs)
         context["title"] = "Jobflow"
         context["app_jobs"] = (
@@ -19,4 +37,5 @@ class JobflowHomeView(LoginRequiredMixin, TemplateView):
             .filter(module_name__startswith="nautobot_jobflow.")
             .order_by("grouping", "name")
         )
+        context["demo"] = demo_content(self.request.user)
         return context

@@ -15,7 +15,7 @@ from nautobot_jobflow import details, filters, forms, tables
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
-from nautobot_jobflow.engine.runner import cancel_run
+from nautobot_jobflow.engine.runner import cancel_run, pause_run, resume_run
 from nautobot_jobflow.models import WorkflowRun
 from nautobot_jobflow.views.input_steps import InputStepViewMixin
 
@@ -48,6 +48,26 @@ class WorkflowRunUIViewSet(
         else:
             messages.success(request, f"Canceled {run}.")
         return redirect(run.get_absolute_url())
+
+    def _change_state(self, request, operation, done):
+        run = self.get_object()
+        try:
+            operation(run, request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{done} {run}.")
+        return redirect(run.get_absolute_url())
+
+    @action(detail=True, url_path="pause", url_name="pause", methods=["post"], custom_view_base_action="change")
+    def pause(self, request, *args, **kwargs):
+        """Pause a running run: no new step or item starts; running ones finish (needs change permission)."""
+        return self._change_state(request, pause_run, "Paused")
+
+    @action(detail=True, url_path="resume", url_name="resume", methods=["post"], custom_view_base_action="change")
+    def resume(self, request, *args, **kwargs):
+        """Resume a paused run (needs change permission)."""
+        return self._change_state(request, resume_run, "Resumed")
 
     @action(detail=True, url_path="rerun", url_name="rerun", methods=["post"], custom_view_base_action="view")
     def rerun(self, request, *args, **kwargs):

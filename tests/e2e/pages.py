@@ -134,7 +134,18 @@ def choose(browser, field_name, text, search_text=None):
 
 def fill_json(browser, field_name, value):
     """Replace the text of a JSON textarea with ``value`` as pretty JSON."""
-    browser.page.locator(f"textarea[name='{field_name}']").fill(json.dumps(value, indent=2))
+    fill_textarea(browser, field_name, json.dumps(value, indent=2))
+
+
+def fill_textarea(browser, field_name, text):
+    """Type ``text`` into a textarea, first opening its collapsed "Advanced: ... as JSON" section if it has one."""
+    page = browser.page
+    textarea = page.locator(f"textarea[name='{field_name}']")
+    toggle = page.locator(f"[data-jobflow-advanced-toggle='{field_name}']")
+    if toggle.count() and not textarea.is_visible():
+        toggle.click()
+        expect(textarea).to_be_visible()
+    textarea.fill(text)
 
 
 def submit_form(browser, button="Create"):
@@ -533,7 +544,7 @@ class HookRuleForm:
             page.locator("textarea[name='conditions']").fill(_json_cell(conditions))
         choose(self.browser, "job", job)
         if input_template is not None:
-            page.locator("textarea[name='input_template']").fill(_json_cell(input_template))
+            fill_textarea(self.browser, "input_template", _json_cell(input_template))
         page.locator("#id_debounce_seconds").fill(str(debounce_seconds))
 
     def create(self):

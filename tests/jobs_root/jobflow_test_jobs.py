@@ -3,7 +3,23 @@
 import time
 
 from django.core.cache import cache
-from nautobot.apps.jobs import BooleanVar, DryRunVar, IntegerVar, Job, JSONVar, StringVar, register_jobs
+from nautobot.apps.jobs import (
+    BooleanVar,
+    ChoiceVar,
+    DryRunVar,
+    FileVar,
+    IntegerVar,
+    IPAddressVar,
+    Job,
+    JSONVar,
+    MultiChoiceVar,
+    MultiObjectVar,
+    ObjectVar,
+    StringVar,
+    TextVar,
+    register_jobs,
+)
+from nautobot.dcim.models import Device, Location
 
 name = "Jobflow tests"
 
@@ -161,3 +177,59 @@ class CollectObjects(Job):
 
 
 register_jobs(TouchDevice, CollectObjects)
+
+
+# Workflow power tests
+
+
+class MaybeFail(Job):
+    """Fails when ``fail`` is set, else returns its label (for-each items that fail on purpose)."""
+
+    label = StringVar(required=False, default="")
+    fail = BooleanVar(default=False)
+    seconds = IntegerVar(default=0)
+
+    class Meta:
+        name = "Maybe fail"
+        has_sensitive_variables = False
+
+    def run(self, label="", fail=False, seconds=0):
+        if seconds:
+            time.sleep(seconds)
+        if fail:
+            raise RuntimeError(f"{label} fails on purpose")
+        return {"label": label}
+
+
+register_jobs(MaybeFail)
+
+# Step form tests
+
+
+class InputKinds(Job):
+    """One variable of each kind Nautobot has (the step form builds a field for each); returns what it got."""
+
+    location = ObjectVar(model=Location, required=False, description="Where the device is.")
+    device = ObjectVar(model=Device, query_params={"location": "$location"}, description="The device to check.")
+    devices = MultiObjectVar(model=Device, required=False)
+    verbose = BooleanVar(default=True, description="Log every check.")
+    mode = ChoiceVar(choices=(("fast", "Fast"), ("full", "Full")), default="fast")
+    checks = MultiChoiceVar(choices=(("ping", "Ping"), ("ssh", "SSH"), ("snmp", "SNMP")), required=False)
+    count = IntegerVar(default=3, min_value=1, max_value=10)
+    label = StringVar(required=False, max_length=20)
+    notes = TextVar(required=False)
+    options = JSONVar(required=False)
+    address = IPAddressVar(required=False)
+    upload = FileVar(required=False)
+    dryrun = DryRunVar()
+
+    class Meta:
+        name = "Input kinds"
+        has_sensitive_variables = False
+
+    def run(self, device, count, mode, verbose=False, label="", dryrun=False, **others):
+        self.logger.info("checking %s (%s) %s times, mode %s: %s", device.name, label, count, mode, verbose)
+        return {"device": device.name, "count": count, "mode": mode, "verbose": verbose, "label": label}
+
+
+register_jobs(InputKinds)

@@ -22,7 +22,7 @@ from nautobot_jobflow.api.mixins import (
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
 from nautobot_jobflow.engine.input_steps import AnswerForbidden, AnswerRefused, respond
-from nautobot_jobflow.engine.runner import cancel_run
+from nautobot_jobflow.engine.runner import cancel_run, pause_run, resume_run
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 from nautobot_jobflow.service import launch
@@ -88,12 +88,32 @@ class WorkflowRunViewSet(
     mixins.DestroyModelMixin,
     ReadOnlyModelViewSet,
 ):
-    """Runs: read and delete; ``POST {id}/cancel/`` and ``POST {id}/rerun/``."""
+    """Runs: read and delete; ``POST {id}/cancel/``, ``pause/``, ``resume/`` and ``rerun/``."""
 
     queryset = WorkflowRun.objects.all()
     serializer_class = serializers.WorkflowRunSerializer
     filterset_class = filters.WorkflowRunFilterSet
-    action_restrictions = {"cancel": "change", "rerun": "view"}
+    action_restrictions = {"cancel": "change", "pause": "change", "resume": "change", "rerun": "view"}
+
+    def _change_state(self, request, operation):
+        run = self.get_object()
+        try:
+            run = operation(run, request.user)
+        except DjangoValidationError as error:
+            raise validation_error(error) from None
+        return Response(serializers.WorkflowRunSerializer(run, context={"request": request}).data)
+
+    @extend_schema(methods=["post"], request=None, responses={200: serializers.WorkflowRunSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
+    def pause(self, request, *args, **kwargs):
+        """Pause a running run: no new step or item starts, running ones finish (400 when it is not running)."""
+        return self._change_state(request, pause_run)
+
+    @extend_schema(methods=["post"], request=None, responses={200: serializers.WorkflowRunSerializer})
+    @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
+    def resume(self, request, *args, **kwargs):
+        """Resume a paused run (400 when it is not paused)."""
+        return self._change_state(request, resume_run)
 
     @extend_schema(methods=["post"], request=None, responses={200: serializers.WorkflowRunSerializer})
     @action(detail=True, methods=["post"], permission_classes=[ChangeOnPostPermissions])
