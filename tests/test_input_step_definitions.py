@@ -67,6 +67,8 @@ class InputStepDefinitionTest(TestCase):
         self.assert_field_error(self.step(prompt="{{ inputs.x "), "prompt", "syntax error")
         self.assert_field_error(self.step(responder_group=None), "responder_group", "group whose members may answer")
         self.assert_field_error(self.step(min_responders=0), "min_responders", "greater than or equal to 1")
+        self.assert_field_error(self.step(for_each="{{ inputs.hosts }}"), "for_each", "an input step runs no Job")
+        self.assert_field_error(self.step(concurrency_key="k"), "concurrency_key", "an input step runs no Job")
 
     def test_job_step_has_no_input_fields(self):
         step = self.step(kind=StepKindChoices.JOB, job=get_test_job("Echo"))
