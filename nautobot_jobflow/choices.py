@@ -17,7 +17,7 @@ class LaunchOriginChoices(ChoiceSet):
         (UI, "UI"),
         (API, "API"),
         (SCHEDULE, "Schedule"),
-        (BUTTON, "Job button"),
+        (BUTTON, "Button (job or workflow button)"),
         (HOOK, "Hook rule"),
         (WORKFLOW, "Workflow step"),
     )

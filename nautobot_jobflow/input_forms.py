@@ -131,7 +131,7 @@ class SchemaForm(BootstrapMixin, forms.Form):
 
 
 class WorkflowLaunchForm(SchemaForm):
-    """Inputs of a workflow run, built from its input schema and pre-filled from its default inputs."""
+    """Inputs of a workflow run, built from its input schema and pre-filled from its default inputs (and given ones)."""
 
     whole_help_text = "A JSON object; empty uses the workflow's default inputs."
 
@@ -139,10 +139,14 @@ class WorkflowLaunchForm(SchemaForm):
         required=False, label="Dry run", help_text="Run every step that supports it as a dry run."
     )
 
-    def __init__(self, *args, workflow, **kwargs):
-        """The fields of the workflow's input schema, then the dry-run flag."""
+    def __init__(self, *args, workflow, initial_inputs=None, **kwargs):
+        """The fields of the workflow's input schema, then the dry-run flag.
+
+        ``initial_inputs``: input values to pre-fill over the workflow's defaults (a workflow button's).
+        """
         self.workflow = workflow
-        super().__init__(*args, schema=workflow.input_schema or {}, defaults=workflow.default_inputs or {}, **kwargs)
+        defaults = {**(workflow.default_inputs or {}), **(initial_inputs or {})}
+        super().__init__(*args, schema=workflow.input_schema or {}, defaults=defaults, **kwargs)
 
     def get_inputs(self):
         """The inputs object from the cleaned data (empty optional fields left out)."""

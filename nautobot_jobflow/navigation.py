@@ -52,8 +52,20 @@ menu_items = (
                     NavMenuItem(
                         link="plugins:nautobot_jobflow:awaiting_input",
                         name="Awaiting my input",
-                        weight=400,
+                        weight=350,
                         permissions=["nautobot_jobflow.view_workflowsteprun"],
+                    ),
+                    NavMenuItem(
+                        link="plugins:nautobot_jobflow:workflowbutton_list",
+                        name="Workflow Buttons",
+                        weight=400,
+                        permissions=["nautobot_jobflow.view_workflowbutton"],
+                        buttons=(
+                            NavMenuAddButton(
+                                link="plugins:nautobot_jobflow:workflowbutton_add",
+                                permissions=["nautobot_jobflow.add_workflowbutton"],
+                            ),
+                        ),
                     ),
                 ),
             ),

@@ -1,4 +1,4 @@
-"""The one way into a run: every entry point (UI, REST, job button, schedule, hook rule) calls ``launch()``.
+"""The one way into a run: every entry point (UI, REST, job or workflow button, schedule, hook rule) calls ``launch()``.
 
 ``launch`` checks that the user may run every Job it would start, validates the inputs, consults the approval
 policies and starts: a Job through ``launching.jobs`` (the app's one ``JobResult.enqueue_job``), a Workflow through

@@ -15,6 +15,7 @@ router.register("workflows", views.WorkflowUIViewSet)
 router.register("workflow-steps", views.WorkflowStepUIViewSet)
 router.register("workflow-edges", views.WorkflowEdgeUIViewSet)
 router.register("workflow-runs", views.WorkflowRunUIViewSet)
+router.register("workflow-buttons", views.WorkflowButtonUIViewSet)
 # Approvals
 router.register("approval-policies", views.ApprovalPolicyUIViewSet)
 router.register("launch-requests", views.LaunchRequestUIViewSet)
@@ -26,5 +27,10 @@ urlpatterns = [
     path("target-inputs/", views.TargetInputsView.as_view(), name="target_inputs"),
     path("docs/", RedirectView.as_view(url=static("nautobot_jobflow/docs/index.html")), name="docs"),
     path("awaiting-input/", views.AwaitingInputView.as_view(), name="awaiting_input"),
+    path(
+        "workflow-buttons/<uuid:pk>/press/",
+        views.WorkflowButtonPressView.as_view(),
+        name="workflowbutton_press",
+    ),
     *router.urls,
 ]

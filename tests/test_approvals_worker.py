@@ -10,6 +10,7 @@ from django.db import close_old_connections, connection
 from django.urls import reverse
 from django.utils import timezone
 from nautobot.apps.testing import TransactionTestCase
+from nautobot.dcim.models import Device
 from nautobot.extras.choices import JobExecutionType, JobResultStatusChoices
 from nautobot.extras.models import Job, JobResult, ScheduledJob
 from nautobot.users.models import Token
@@ -25,10 +26,11 @@ from nautobot_jobflow.choices import (
 from nautobot_jobflow.launching.job_kwargs import prepare_job_kwargs
 from nautobot_jobflow.models import LaunchRequest
 from nautobot_jobflow.service import launch
-from tests import fixtures_dcim
+from tests import fixtures_buttons, fixtures_dcim
 from tests.fixtures import get_test_job, refresh_jobs, wait_for, wait_for_job_result
 from tests.fixtures_approvals import dispatch_like_beat, make_definition, make_group, make_policy, make_user
 from tests.fixtures_engine import build_workflow, step_runs, wait_for_run
+from tests.fixtures_workflows import grant
 
 REQUEST_STATUS = LaunchRequestStatusChoices
 
@@ -146,6 +148,20 @@ class ApprovalBypassMatrixTest(ApprovalWorkerBase):
         self.assertIn("held for approval", " ".join(button_result.job_log_entries.values_list("message", flat=True)))
         return request, report
 
+    def enter_workflow_button(self):
+        """A workflow button pressed on a device page; a policy on the workflow (origin button) holds the launch."""
+        workflow = build_workflow({"a": "Echo"}, name=f"wf-{uuid.uuid4().hex[:6]}")
+        make_policy(self.definition, workflows=[workflow], applies_to=PolicyTargetChoices.WORKFLOWS, origins=["button"])
+        device = fixtures_buttons.create_device("bp")
+        button = fixtures_buttons.create_button(workflow)
+        grant(self.requester, Device, ["view"], name=f"view devices {uuid.uuid4().hex[:6]}")
+        self.client.force_login(self.requester)
+        response = self.client.post(fixtures_buttons.press_url(button), fixtures_buttons.press_data(device))
+        request = LaunchRequest.objects.get(workflow=workflow)
+        self.assertEqual(request.origin, LaunchOriginChoices.BUTTON)
+        self.assertRedirects(response, request.get_absolute_url(), fetch_redirect_response=False)
+        return request, self.echo
+
     def enter_workflow_step(self):
         workflow = build_workflow({"a": "Echo"}, name=f"wf-{uuid.uuid4().hex[:6]}")
         make_policy(self.definition, jobs=[self.echo], applies_to=PolicyTargetChoices.JOBS, origins=["workflow"])
@@ -234,6 +250,9 @@ class ApprovalBypassMatrixTest(ApprovalWorkerBase):
 
     def test_job_button(self):
         self.check_row("button")
+
+    def test_workflow_button(self):
+        self.check_row("workflow_button")
 
     def test_workflow_step(self):
         self.check_row("workflow_step")

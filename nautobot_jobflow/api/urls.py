@@ -12,6 +12,7 @@ router.register("workflow-edges", views.WorkflowEdgeViewSet)
 router.register("workflow-runs", views.WorkflowRunViewSet)
 router.register("workflow-step-runs", views.WorkflowStepRunViewSet)
 router.register("step-input-responses", views.StepInputResponseViewSet)
+router.register("workflow-buttons", views.WorkflowButtonViewSet)
 # Approvals
 router.register("approval-policies", views.ApprovalPolicyViewSet)
 router.register("launch-requests", views.LaunchRequestViewSet)

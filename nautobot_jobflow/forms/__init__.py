@@ -12,6 +12,7 @@ from nautobot_jobflow.forms.approvals import (
     JobRunRequestForm,
     LaunchRequestFilterForm,
 )
+from nautobot_jobflow.forms.buttons import WorkflowButtonBulkEditForm, WorkflowButtonFilterForm, WorkflowButtonForm
 from nautobot_jobflow.forms.hooks import HookRuleBulkEditForm, HookRuleFilterForm, HookRuleForm, HookRuleTestForm
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
 from nautobot_jobflow.forms.target_inputs import TargetInputsFormMixin
@@ -41,6 +42,9 @@ __all__ = [
     "PlainModelHelpTextMixin",
     "TargetInputsFormMixin",
     "WorkflowBulkEditForm",
+    "WorkflowButtonBulkEditForm",
+    "WorkflowButtonFilterForm",
+    "WorkflowButtonForm",
     "WorkflowEdgeFilterForm",
     "WorkflowEdgeForm",
     "WorkflowFilterForm",

@@ -17,7 +17,10 @@ name = "Jobflow"
 
 
 class RunWorkflow(Job):
-    """Start a workflow run. Lets Nautobot's scheduling (cron, intervals), job buttons and queues start workflows.
+    """Start a workflow run. Lets Nautobot's scheduling (cron, intervals) and queues start workflows.
+
+    Core's job buttons cannot run it (they run job-button receivers only); workflow buttons start workflows from
+    object pages instead.
 
     The run is started through the app's launch service as the user who runs this Job, so that user must be
     allowed to run every Job of the workflow. The Job ends as soon as the run is started (follow the run on its
@@ -39,7 +42,7 @@ class RunWorkflow(Job):
 
     class Meta:
         name = "Run Workflow"
-        description = "Start a Jobflow workflow run (schedulable, usable from job buttons and queues)."
+        description = "Start a Jobflow workflow run (schedulable, usable with Job queues)."
         has_sensitive_variables = False
 
     def _origin(self):

@@ -38,3 +38,11 @@ def validate_against_schema(schema, data, partial=False, root="(inputs)"):
 def merged_inputs(workflow, inputs):
     """The workflow's default inputs overlaid with the launch's inputs."""
     return {**(workflow.default_inputs or {}), **(inputs or {})}
+
+
+def missing_required(schema, data):
+    """Names the schema requires at its top level that ``data`` does not give (sorted)."""
+    required = schema.get("required") if isinstance(schema, dict) else None
+    if not isinstance(required, list):
+        return []
+    return sorted(name for name in required if isinstance(name, str) and name not in (data or {}))

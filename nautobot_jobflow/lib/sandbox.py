@@ -11,7 +11,7 @@ import math
 import re
 import string
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
 MAX_RENDERED_CHARS = 1_000_000
@@ -185,6 +185,18 @@ def check_syntax(value, label):
             raise TemplateProblem(
                 f"template {where} has a syntax error: {error.message} (line {error.lineno})"
             ) from None
+
+
+def unknown_names(value, label, allowed):
+    """(label, sorted names) for every template in ``value`` that uses names neither in ``allowed`` nor global.
+
+    The sandbox's globals (``range``) are always available. Templates must parse (``check_syntax`` first).
+    """
+    known = set(allowed) | set(ENVIRONMENT.globals)
+    for where, template in templates_in(value, label):
+        unknown = sorted(meta.find_undeclared_variables(ENVIRONMENT.parse(template)) - known)
+        if unknown:
+            yield where, unknown
 
 
 def check_expression(expression, label):

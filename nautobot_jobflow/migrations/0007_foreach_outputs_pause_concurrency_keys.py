@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('extras', '0145_objectmetadata_assigned_object_type_cascade'),
-        ('nautobot_jobflow', '0004_hook_window_events_table'),
+        ('nautobot_jobflow', '0006_workflow_buttons'),
     ]
 
     operations = [

@@ -1,6 +1,7 @@
 """Models of nautobot-jobflow, one module per capability; validation and lookups live next to them."""
 
 from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, LaunchRequest, launch_request_decided
+from nautobot_jobflow.models.buttons import WorkflowButton
 from nautobot_jobflow.models.concurrency import ConcurrencySlot
 from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
 from nautobot_jobflow.models.input_steps import StepInputResponse
@@ -17,6 +18,7 @@ __all__ = [
     "LaunchRequest",
     "StepInputResponse",
     "Workflow",
+    "WorkflowButton",
     "WorkflowEdge",
     "WorkflowRun",
     "WorkflowStep",

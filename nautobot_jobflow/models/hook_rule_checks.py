@@ -7,12 +7,12 @@ against each watched model. That the saving user may run the target is checked b
 """
 
 from django.core.exceptions import ValidationError
-from jinja2 import meta
 
 from nautobot_jobflow.choices import HookCompletionStatusChoices, HookEventSourceChoices
 from nautobot_jobflow.lib.conditions import ConditionProblem, parse_conditions
 from nautobot_jobflow.lib.object_filters import object_filter_problems
-from nautobot_jobflow.lib.sandbox import ENVIRONMENT, TemplateProblem, check_syntax, templates_in
+from nautobot_jobflow.lib.sandbox import TemplateProblem, check_syntax
+from nautobot_jobflow.models.input_checks import template_name_problems, unknown_inputs_problem
 from nautobot_jobflow.models.workflow_checks import refuse_sensitive_job
 
 # Names an input template may use, by kind of rule (see hooks.context).
@@ -21,7 +21,6 @@ CONTEXT_NAMES = {
     "batch": {"objects", "changes", "object_ids", "rule"},
     "completion": {"completion", "rule"},
 }
-ALWAYS_AVAILABLE = {"range"}
 # What a completion condition can look at (hooks.context.completion_event).
 COMPLETION_PATHS = {
     HookEventSourceChoices.JOB_COMPLETION: {"job", "job_module", "job_class", "status", "result", "user", "id"},
@@ -109,34 +108,12 @@ def _check_input_template(rule, errors):
         errors.setdefault("input_template", []).append(str(problem))
         return
     kind = template_kind(rule)
-    allowed = CONTEXT_NAMES[kind] | ALWAYS_AVAILABLE
-    for name, value in templates_in(templates, "input_template"):
-        used = meta.find_undeclared_variables(ENVIRONMENT.parse(value))
-        unknown = sorted(used - allowed)
-        if unknown:
-            errors.setdefault("input_template", []).append(
-                f"template {name} uses {', '.join(unknown)}; a {kind} rule's templates can use "
-                f"{', '.join(sorted(CONTEXT_NAMES[kind]))}."
-            )
-    _check_input_names(rule, templates, errors)
-
-
-def _check_input_names(rule, templates, errors):
-    """Top-level names must be inputs the target takes."""
-    known = None
-    if rule.job_id and rule.job.job_class is not None:
-        known = set(rule.job.job_class._get_vars())
-    elif rule.workflow_id and isinstance(rule.workflow.input_schema, dict):
-        properties = rule.workflow.input_schema.get("properties")
-        if isinstance(properties, dict) and rule.workflow.input_schema.get("additionalProperties") is False:
-            known = set(properties)
-    if known is None:
-        return
-    unknown = sorted(set(templates) - known)
-    if unknown:
-        errors.setdefault("input_template", []).append(
-            f"{rule.target} has no input(s) {', '.join(unknown)}; its inputs are {', '.join(sorted(known)) or 'none'}."
-        )
+    problems = template_name_problems(templates, "input_template", CONTEXT_NAMES[kind], f"a {kind} rule's templates")
+    unknown_inputs = unknown_inputs_problem(rule.target, templates)  # top-level names: inputs the target takes
+    if unknown_inputs:
+        problems.append(unknown_inputs)
+    if problems:
+        errors.setdefault("input_template", []).extend(problems)
 
 
 # ------------------------------------------------------------------------------------------------- content types

@@ -1,7 +1,7 @@
 """Frozen definitions: a run executes the snapshot taken at launch, so editing a workflow never changes a run."""
 
 from nautobot_jobflow.lib import graph as graph_utils
-from nautobot_jobflow.models.workflows import Workflow
+from nautobot_jobflow.models.workflows import WorkflowStep
 
 
 def build_definition(workflow):
@@ -51,16 +51,41 @@ def build_definition(workflow):
     }
 
 
-def job_ids(definition, _seen=None):
+def job_ids(definition):
     """Every Job pk a definition would start, nested workflows included (their current definitions)."""
-    seen = _seen if _seen is not None else set()
-    found = set()
-    for spec in definition["steps"].values():
-        if spec["job"]:
-            found.add(spec["job"])
-        elif spec["subworkflow"] and spec["subworkflow"] not in seen:
-            seen.add(spec["subworkflow"])
-            child = Workflow.objects.filter(pk=spec["subworkflow"]).first()
-            if child is not None:
-                found |= job_ids(build_definition(child), _seen=seen)
+    found = {spec["job"] for spec in definition["steps"].values() if spec["job"]}
+    children = {spec["subworkflow"] for spec in definition["steps"].values() if spec["subworkflow"]}
+    for nested in job_ids_by_workflow(children).values():
+        found |= nested
+    return found
+
+
+def job_ids_by_workflow(workflow_ids):
+    """{workflow pk: every Job pk its current definition would start, nested workflows included} (pks as strings).
+
+    One query per level of nesting, however many workflows are asked about (a page showing many workflow buttons).
+    """
+    roots = [str(pk) for pk in workflow_ids]
+    direct_jobs, children = {}, {}
+    frontier = set(roots)
+    while frontier:
+        for pk in frontier:
+            direct_jobs[pk], children[pk] = set(), set()
+        steps = WorkflowStep.objects.filter(workflow__in=frontier)
+        for workflow_id, job_id, subworkflow_id in steps.values_list("workflow_id", "job_id", "subworkflow_id"):
+            if job_id:
+                direct_jobs[str(workflow_id)].add(str(job_id))
+            elif subworkflow_id:
+                children[str(workflow_id)].add(str(subworkflow_id))
+        frontier = set().union(*(children[pk] for pk in frontier)) - direct_jobs.keys()
+    found = {}
+    for root in roots:
+        seen, todo, jobs = {root}, [root], set()
+        while todo:
+            current = todo.pop()
+            jobs |= direct_jobs[current]
+            for child in children[current] - seen:
+                seen.add(child)
+                todo.append(child)
+        found[root] = jobs
     return found

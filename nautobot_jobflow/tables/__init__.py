@@ -6,6 +6,7 @@ Nautobot finds a model's table by name in this package (``nautobot.core.utils.lo
 """
 
 from nautobot_jobflow.tables.approvals import ApprovalEventTable, ApprovalPolicyTable, LaunchRequestTable
+from nautobot_jobflow.tables.buttons import WorkflowButtonTable
 from nautobot_jobflow.tables.hooks import HookFiringTable, HookRuleTable
 from nautobot_jobflow.tables.input_steps import AwaitingInputTable, StepInputResponseTable
 from nautobot_jobflow.tables.workflows import (
@@ -24,6 +25,7 @@ __all__ = [
     "HookRuleTable",
     "LaunchRequestTable",
     "StepInputResponseTable",
+    "WorkflowButtonTable",
     "WorkflowEdgeTable",
     "WorkflowRunTable",
     "WorkflowStepRunTable",

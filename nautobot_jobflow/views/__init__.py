@@ -1,6 +1,7 @@
 """UI views of nautobot-jobflow: the landing page and one NautobotUIViewSet per model."""
 
 from nautobot_jobflow.views.approvals import ApprovalPolicyUIViewSet, LaunchRequestUIViewSet
+from nautobot_jobflow.views.buttons import WorkflowButtonPressView, WorkflowButtonUIViewSet
 from nautobot_jobflow.views.home import JobflowHomeView
 from nautobot_jobflow.views.hooks import HookRuleUIViewSet
 from nautobot_jobflow.views.input_steps import AwaitingInputView
@@ -16,6 +17,8 @@ __all__ = [
     "JobflowHomeView",
     "LaunchRequestUIViewSet",
     "TargetInputsView",
+    "WorkflowButtonPressView",
+    "WorkflowButtonUIViewSet",
     "WorkflowEdgeUIViewSet",
     "WorkflowRunUIViewSet",
     "WorkflowStepUIViewSet",

@@ -1,5 +1,7 @@
 """Workflow pages: list, detail (fields, graph, steps, edges, runs), edit, run form and YAML export/import."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -36,9 +38,16 @@ class WorkflowUIViewSet(NautobotUIViewSet):
 
     @action(detail=True, url_path="run", url_name="run", methods=["get", "post"], custom_view_base_action="view")
     def run(self, request, *args, **kwargs):
-        """The run form: inputs from the input schema plus dry run; POST launches through launch()."""
+        """The run form: inputs from the input schema plus dry run; POST launches through launch().
+
+        ``?inputs=<JSON object>`` pre-fills inputs (a workflow button sends the ones its template gives).
+        """
         workflow = self.get_object()
-        form = WorkflowLaunchForm(request.POST if request.method == "POST" else None, workflow=workflow)
+        form = WorkflowLaunchForm(
+            request.POST if request.method == "POST" else None,
+            workflow=workflow,
+            initial_inputs=_given_inputs(request.GET.get("inputs")),
+        )
         if request.method == "POST" and form.is_valid():
             outcome = self._launch(request, form, workflow)
             if outcome is not None:
@@ -109,6 +118,15 @@ class WorkflowUIViewSet(NautobotUIViewSet):
             "nautobot_jobflow/workflow_import_yaml.html",
             {"form": form, "return_url": self.get_return_url(request)},
         )
+
+
+def _given_inputs(text):
+    """The inputs object of a ``?inputs=`` query value; anything but a JSON object pre-fills nothing."""
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _launch_error_place(form):

@@ -12,6 +12,7 @@ from nautobot_jobflow.api.serializers.approvals import (
     JobLaunchStartedSerializer,
     LaunchRequestSerializer,
 )
+from nautobot_jobflow.api.serializers.buttons import WorkflowButtonSerializer
 from nautobot_jobflow.api.serializers.hooks import (
     HookFiringSerializer,
     HookRuleSerializer,
@@ -44,6 +45,7 @@ __all__ = [
     "LaunchRequestSerializer",
     "StepInputAnswerSerializer",
     "StepInputResponseSerializer",
+    "WorkflowButtonSerializer",
     "WorkflowEdgeSerializer",
     "WorkflowLaunchPendingSerializer",
     "WorkflowLaunchSerializer",

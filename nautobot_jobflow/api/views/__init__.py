@@ -1,6 +1,7 @@
 """REST API views of nautobot-jobflow, one module per capability (``api/urls.py`` registers them)."""
 
 from nautobot_jobflow.api.views.approvals import ApprovalEventViewSet, ApprovalPolicyViewSet, LaunchRequestViewSet
+from nautobot_jobflow.api.views.buttons import WorkflowButtonViewSet
 from nautobot_jobflow.api.views.hooks import HookFiringViewSet, HookRuleViewSet, HookWindowViewSet
 from nautobot_jobflow.api.views.input_steps import StepInputResponseViewSet
 from nautobot_jobflow.api.views.workflows import (
@@ -19,6 +20,7 @@ __all__ = [
     "HookWindowViewSet",
     "LaunchRequestViewSet",
     "StepInputResponseViewSet",
+    "WorkflowButtonViewSet",
     "WorkflowEdgeViewSet",
     "WorkflowRunViewSet",
     "WorkflowStepRunViewSet",

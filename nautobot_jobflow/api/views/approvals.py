@@ -12,11 +12,11 @@ from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
-    RejectBadQueryValuesMixin,
     ViewOnPostPermissions,
     pending_answer,
     validation_error,
 )
+from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.approvals.decisions import ApprovalRefused, cancel_request, decide
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused
@@ -24,7 +24,7 @@ from nautobot_jobflow.models import ApprovalEvent, ApprovalPolicy, LaunchRequest
 from nautobot_jobflow.service import launch
 
 
-class ApprovalPolicyViewSet(RejectBadQueryValuesMixin, NautobotModelViewSet):
+class ApprovalPolicyViewSet(ValidatedQueryMixin, NautobotModelViewSet):
     """Approval policies."""
 
     # The definition's content type is shown at depth=1: without it, one query per policy.
@@ -35,7 +35,7 @@ class ApprovalPolicyViewSet(RejectBadQueryValuesMixin, NautobotModelViewSet):
     filterset_class = filters.ApprovalPolicyFilterSet
 
 
-class LaunchRequestViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, ReadOnlyModelViewSet):
+class LaunchRequestViewSet(ValidatedQueryMixin, ActionRestrictionMixin, ReadOnlyModelViewSet):
     """Launch requests; ``POST {id}/approve|deny|comment/`` decide the active stage, ``{id}/cancel/`` withdraws it.
 
     Decisions go through core's approval responses, so the same rules hold here, in core's API and in the UI:
@@ -133,7 +133,7 @@ class LaunchRequestViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, Re
         return self._decide(request, "cancel")
 
 
-class ApprovalEventViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
+class ApprovalEventViewSet(ValidatedQueryMixin, ReadOnlyModelViewSet):
     """The audit trail of launch requests (read-only)."""
 
     queryset = ApprovalEvent.objects.select_related("request", "user")

@@ -11,15 +11,15 @@ from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
-    RejectBadQueryValuesMixin,
     ViewOnPostPermissions,
     validation_error,
 )
+from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.hooks.tester import change_from_body, change_from_object_change, run_test
 from nautobot_jobflow.models import HookFiring, HookRule, HookWindow
 
 
-class HookRuleViewSet(ActionRestrictionMixin, NautobotModelViewSet):
+class HookRuleViewSet(ValidatedQueryMixin, ActionRestrictionMixin, NautobotModelViewSet):
     """Hook rules; ``POST {id}/test/`` says whether the rule would fire for a change, and with what inputs."""
 
     queryset = HookRule.objects.select_related("job", "workflow", "owner").prefetch_related(
@@ -63,7 +63,7 @@ class HookRuleViewSet(ActionRestrictionMixin, NautobotModelViewSet):
         return Response(run_test(rule, change=change, completion=data.get("completion")))
 
 
-class HookWindowViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
+class HookWindowViewSet(ValidatedQueryMixin, ReadOnlyModelViewSet):
     """Debounce/batch windows of hook rules with their changes (read-only; a firing links its window here)."""
 
     queryset = HookWindow.objects.select_related("rule", "user")
@@ -71,7 +71,7 @@ class HookWindowViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
     filterset_class = filters.HookWindowFilterSet
 
 
-class HookFiringViewSet(ReadOnlyModelViewSet):
+class HookFiringViewSet(ValidatedQueryMixin, ReadOnlyModelViewSet):
     """Firings of hook rules (read-only)."""
 
     queryset = HookFiring.objects.select_related("rule", "user", "job_result", "workflow_run")

@@ -4,11 +4,11 @@ from nautobot.apps.api import ReadOnlyModelViewSet
 
 from nautobot_jobflow import filters
 from nautobot_jobflow.api import serializers
-from nautobot_jobflow.api.mixins import RejectBadQueryValuesMixin
+from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.models import StepInputResponse
 
 
-class StepInputResponseViewSet(RejectBadQueryValuesMixin, ReadOnlyModelViewSet):
+class StepInputResponseViewSet(ValidatedQueryMixin, ReadOnlyModelViewSet):
     """Who answered which input step, when, and what (read-only)."""
 
     queryset = StepInputResponse.objects.select_related("step_run", "user")

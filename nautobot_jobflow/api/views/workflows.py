@@ -14,11 +14,11 @@ from nautobot_jobflow.api import serializers
 from nautobot_jobflow.api.mixins import (
     ActionRestrictionMixin,
     ChangeOnPostPermissions,
-    RejectBadQueryValuesMixin,
     ViewOnPostPermissions,
     pending_answer,
     validation_error,
 )
+from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
 from nautobot_jobflow.engine.input_steps import AnswerForbidden, AnswerRefused, respond
@@ -28,7 +28,7 @@ from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, Workflo
 from nautobot_jobflow.service import launch
 
 
-class WorkflowViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, NautobotModelViewSet):
+class WorkflowViewSet(ValidatedQueryMixin, ActionRestrictionMixin, NautobotModelViewSet):
     """Workflows; ``POST {id}/run/`` launches one."""
 
     queryset = Workflow.objects.all()
@@ -65,7 +65,7 @@ class WorkflowViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, Nautobo
         return Response(serializers.WorkflowRunSerializer(outcome.run, context=context).data, status=201)
 
 
-class WorkflowStepViewSet(RejectBadQueryValuesMixin, ModelViewSet):
+class WorkflowStepViewSet(ValidatedQueryMixin, ModelViewSet):
     """Steps of workflows."""
 
     queryset = WorkflowStep.objects.all()
@@ -73,7 +73,7 @@ class WorkflowStepViewSet(RejectBadQueryValuesMixin, ModelViewSet):
     filterset_class = filters.WorkflowStepFilterSet
 
 
-class WorkflowEdgeViewSet(RejectBadQueryValuesMixin, ModelViewSet):
+class WorkflowEdgeViewSet(ValidatedQueryMixin, ModelViewSet):
     """Edges of workflows."""
 
     queryset = WorkflowEdge.objects.all()
@@ -82,7 +82,7 @@ class WorkflowEdgeViewSet(RejectBadQueryValuesMixin, ModelViewSet):
 
 
 class WorkflowRunViewSet(
-    RejectBadQueryValuesMixin,
+    ValidatedQueryMixin,
     ActionRestrictionMixin,
     BulkDestroyModelMixin,
     mixins.DestroyModelMixin,
@@ -140,7 +140,7 @@ class WorkflowRunViewSet(
         return Response(serializers.WorkflowRunSerializer(new_run, context={"request": request}).data, status=201)
 
 
-class WorkflowStepRunViewSet(RejectBadQueryValuesMixin, ActionRestrictionMixin, ReadOnlyModelViewSet):
+class WorkflowStepRunViewSet(ValidatedQueryMixin, ActionRestrictionMixin, ReadOnlyModelViewSet):
     """Attempts of the steps of runs (read-only); ``POST {id}/respond/`` answers an input step."""
 
     queryset = WorkflowStepRun.objects.all()
