@@ -1,4 +1,4 @@
-"""ChoiceSets of nautobot-jobflow: run and step states, edge triggers, launch origins."""
+"""ChoiceSets of nautobot-jobflow: run and step states, step kinds, edge triggers, launch origins."""
 
 from nautobot.apps.choices import ChoiceSet
 
@@ -28,6 +28,7 @@ class WorkflowRunStatusChoices(ChoiceSet):
 
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
+    AWAITING_INPUT = "awaiting-input"
     RUNNING = "running"
     PAUSED = "paused"
     SUCCEEDED = "succeeded"
@@ -37,17 +38,19 @@ class WorkflowRunStatusChoices(ChoiceSet):
     CHOICES = (
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
+        (AWAITING_INPUT, "Awaiting input"),
         (RUNNING, "Running"),
         (PAUSED, "Paused"),
         (SUCCEEDED, "Succeeded"),
         (FAILED, "Failed"),
         (CANCELED, "Canceled"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, RUNNING, PAUSED)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, RUNNING, PAUSED)
     FINAL = (SUCCEEDED, FAILED, CANCELED)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
+        AWAITING_INPUT: "warning",
         RUNNING: "info",
         PAUSED: "warning",
         SUCCEEDED: "success",
@@ -61,6 +64,7 @@ class StepRunStatusChoices(ChoiceSet):
 
     PENDING = "pending"
     AWAITING_APPROVAL = "awaiting-approval"
+    AWAITING_INPUT = "awaiting-input"
     WAITING = "waiting"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -72,6 +76,7 @@ class StepRunStatusChoices(ChoiceSet):
     CHOICES = (
         (PENDING, "Pending"),
         (AWAITING_APPROVAL, "Awaiting approval"),
+        (AWAITING_INPUT, "Awaiting input"),
         (WAITING, "Waiting for its concurrency key"),
         (RUNNING, "Running"),
         (SUCCEEDED, "Succeeded"),
@@ -80,12 +85,13 @@ class StepRunStatusChoices(ChoiceSet):
         (CANCELED, "Canceled"),
         (TIMED_OUT, "Timed out"),
     )
-    ACTIVE = (PENDING, AWAITING_APPROVAL, WAITING, RUNNING)
+    ACTIVE = (PENDING, AWAITING_APPROVAL, AWAITING_INPUT, WAITING, RUNNING)
     FINAL = (SUCCEEDED, FAILED, SKIPPED, CANCELED, TIMED_OUT)
     FAILURES = (FAILED, TIMED_OUT)
     CSS_CLASSES = {
         PENDING: "secondary",
         AWAITING_APPROVAL: "warning",
+        AWAITING_INPUT: "warning",
         WAITING: "warning",
         RUNNING: "info",
         SUCCEEDED: "success",
@@ -98,6 +104,7 @@ class StepRunStatusChoices(ChoiceSet):
     COLORS = {
         PENDING: "#e0e0e0",
         AWAITING_APPROVAL: "#ffe082",
+        AWAITING_INPUT: "#b39ddb",
         WAITING: "#fff59d",
         RUNNING: "#90caf9",
         SUCCEEDED: "#a5d6a7",
@@ -106,6 +113,20 @@ class StepRunStatusChoices(ChoiceSet):
         CANCELED: "#bdbdbd",
         TIMED_OUT: "#ffab91",
     }
+
+
+class StepKindChoices(ChoiceSet):
+    """What a workflow step does: run a Job, run another workflow, or wait for a person's answer."""
+
+    JOB = "job"
+    WORKFLOW = "workflow"
+    INPUT = "input"
+
+    CHOICES = (
+        (JOB, "Job"),
+        (WORKFLOW, "Nested workflow"),
+        (INPUT, "Human input"),
+    )
 
 
 class EdgeTriggerChoices(ChoiceSet):

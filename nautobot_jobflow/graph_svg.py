@@ -8,7 +8,7 @@ escaped; the result is safe to embed in a page.
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from nautobot_jobflow.choices import EdgeTriggerChoices, StepRunStatusChoices
+from nautobot_jobflow.choices import EdgeTriggerChoices, StepKindChoices, StepRunStatusChoices
 
 NODE_WIDTH = 180
 NODE_HEIGHT = 52
@@ -47,6 +47,8 @@ def _positions(layers):
 
 
 def _target_label(spec):
+    if spec.get("kind") == StepKindChoices.INPUT:
+        return f"Input: {spec.get('responder_group_name') or '?'}"
     if spec.get("subworkflow_name"):
         return f"Workflow {spec['subworkflow_name']}"
     return spec.get("job_name") or "—"

@@ -1,7 +1,8 @@
-"""The "Run workflow" form: Django form fields generated from a workflow's JSON Schema ``input_schema``.
+"""Forms generated from a JSON Schema: the "Run workflow" form and an input step's answer form.
 
+The run form is built from a workflow's ``input_schema``, the answer form from an input step's ``answer_schema``.
 Each top-level property becomes a field: string, integer, number, boolean, enum (a choice), array and object (JSON
-text). A schema without properties gets one JSON textarea for the whole inputs object.
+text). A schema without properties gets one JSON textarea for the whole object.
 """
 
 import json
@@ -76,22 +77,17 @@ def field_for_property(name, spec, required, initial):
     return JSONValueField(**common)
 
 
-class WorkflowLaunchForm(BootstrapMixin, forms.Form):
-    """Inputs of a workflow run, built from its input schema and pre-filled from its default inputs (and given ones)."""
+class SchemaForm(BootstrapMixin, forms.Form):
+    """A JSON object's fields, built from a JSON Schema and pre-filled from ``defaults``; declared fields come last."""
 
-    dryrun = forms.BooleanField(
-        required=False, label="Dry run", help_text="Run every step that supports it as a dry run."
-    )
+    whole_label = "Inputs"
+    whole_help_text = "A JSON object."
 
-    def __init__(self, *args, workflow, initial_inputs=None, **kwargs):
-        """Add one field per schema property (or one JSON field when the schema has none).
-
-        ``initial_inputs``: input values to pre-fill over the workflow's defaults (a workflow button's).
-        """
+    def __init__(self, *args, schema, defaults=None, **kwargs):
+        """Add one field per schema property (or one JSON field when the schema has none)."""
         super().__init__(*args, **kwargs)
-        self.workflow = workflow
-        schema = workflow.input_schema or {}
-        defaults = {**(workflow.default_inputs or {}), **(initial_inputs or {})}
+        schema = schema if isinstance(schema, dict) else {}
+        defaults = defaults or {}
         properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = set(schema.get("required") or [])
         self.property_names = list(properties)
@@ -103,12 +99,14 @@ class WorkflowLaunchForm(BootstrapMixin, forms.Form):
             fields[INPUTS_FIELD] = JSONValueField(
                 expected_type=dict,
                 required=False,
-                label="Inputs",
-                help_text="A JSON object; empty uses the workflow's default inputs.",
+                label=self.whole_label,
+                help_text=self.whole_help_text,
                 initial=defaults,
             )
-        fields["dryrun"] = self.fields.pop("dryrun")
+        declared = dict(self.fields)
+        self.fields.clear()
         self.fields.update(fields)
+        self.fields.update(declared)
         for field in self.fields.values():
             if not isinstance(field, forms.BooleanField):
                 field.widget.attrs.setdefault("class", "form-control")
@@ -119,8 +117,8 @@ class WorkflowLaunchForm(BootstrapMixin, forms.Form):
             return FIELD_PREFIX + str(input_name)
         return INPUTS_FIELD if INPUTS_FIELD in self.fields else None
 
-    def get_inputs(self):
-        """The inputs object from the cleaned data (empty optional fields left out)."""
+    def get_values(self):
+        """The JSON object from the cleaned data (empty optional fields left out)."""
         if INPUTS_FIELD in self.cleaned_data:
             return self.cleaned_data[INPUTS_FIELD] or {}
         inputs = {}
@@ -130,3 +128,44 @@ class WorkflowLaunchForm(BootstrapMixin, forms.Form):
                 continue
             inputs[name] = value
         return inputs
+
+
+class WorkflowLaunchForm(SchemaForm):
+    """Inputs of a workflow run, built from its input schema and pre-filled from its default inputs (and given ones)."""
+
+    whole_help_text = "A JSON object; empty uses the workflow's default inputs."
+
+    dryrun = forms.BooleanField(
+        required=False, label="Dry run", help_text="Run every step that supports it as a dry run."
+    )
+
+    def __init__(self, *args, workflow, initial_inputs=None, **kwargs):
+        """The fields of the workflow's input schema, then the dry-run flag.
+
+        ``initial_inputs``: input values to pre-fill over the workflow's defaults (a workflow button's).
+        """
+        self.workflow = workflow
+        defaults = {**(workflow.default_inputs or {}), **(initial_inputs or {})}
+        super().__init__(*args, schema=workflow.input_schema or {}, defaults=defaults, **kwargs)
+
+    def get_inputs(self):
+        """The inputs object from the cleaned data (empty optional fields left out)."""
+        return self.get_values()
+
+
+class StepAnswerForm(SchemaForm):
+    """The answer to an input step, built from its answer schema (the step run it answers in a hidden field)."""
+
+    whole_label = "Answer"
+
+    step_run = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, schema, step_run=None, **kwargs):
+        """The fields of the answer schema; ``step_run`` fills the hidden field."""
+        super().__init__(*args, schema=schema, **kwargs)
+        if step_run is not None:
+            self.fields["step_run"].initial = step_run.pk
+
+    def get_answer(self):
+        """The answer object (the hidden step run field is not part of it)."""
+        return self.get_values()

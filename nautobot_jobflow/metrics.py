@@ -30,7 +30,11 @@ STEP_DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 
 # Step attempts that ran: their duration is finished - started (skipped and canceled steps are left out).
 TIMED_STEP_STATUSES = (StepRunStatusChoices.SUCCEEDED, StepRunStatusChoices.FAILED, StepRunStatusChoices.TIMED_OUT)
 # Step statuses that wait for something outside the run → the metric's ``waiting_for`` label.
-WAITING_FOR = {StepRunStatusChoices.AWAITING_APPROVAL: "approval", StepRunStatusChoices.WAITING: "concurrency_key"}
+WAITING_FOR = {
+    StepRunStatusChoices.AWAITING_APPROVAL: "approval",
+    StepRunStatusChoices.AWAITING_INPUT: "input",
+    StepRunStatusChoices.WAITING: "concurrency_key",
+}
 # What the reconciler's JobResult counts as repairs (its result keys).
 REPAIRS = ("reaped", "resent", "hook_windows_fired")
 

@@ -50,6 +50,12 @@ menu_items = (
                         permissions=["nautobot_jobflow.view_workflowrun"],
                     ),
                     NavMenuItem(
+                        link="plugins:nautobot_jobflow:awaiting_input",
+                        name="Awaiting my input",
+                        weight=350,
+                        permissions=["nautobot_jobflow.view_workflowsteprun"],
+                    ),
+                    NavMenuItem(
                         link="plugins:nautobot_jobflow:workflowbutton_list",
                         name="Workflow Buttons",
                         weight=400,

@@ -34,6 +34,7 @@ urlpatterns = [
         {"app_base_url": apps.get_app_config(app_name).base_url},
         name="docs",
     ),
+    path("awaiting-input/", views.AwaitingInputView.as_view(), name="awaiting_input"),
     path(
         "workflow-buttons/<uuid:pk>/press/",
         views.WorkflowButtonPressView.as_view(),

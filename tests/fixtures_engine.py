@@ -11,7 +11,8 @@ from tests.fixtures import get_test_job, wait_for
 def build_workflow(steps, edges=(), name=None, **workflow_fields):
     """Create a validated workflow.
 
-    ``steps``: {name: job class name (str) | Workflow | dict(job=..., inputs=..., **step fields)}.
+    ``steps``: {name: job class name (str) | Workflow | dict(job=..., inputs=..., **step fields)}; a dict without
+    ``job`` is a step that runs nothing (an input step: ``kind="input"``, ``prompt=...``, ``responder_group=...``).
     ``edges``: (source, target) or (source, target, trigger) or (source, target, "condition", expression).
     """
     workflow = Workflow(name=name or f"wf-{uuid.uuid4().hex[:8]}", **workflow_fields)
@@ -21,12 +22,12 @@ def build_workflow(steps, edges=(), name=None, **workflow_fields):
         if not isinstance(spec, dict):
             spec = {"job": spec}
         spec = dict(spec)
-        target = spec.pop("job")
+        target = spec.pop("job", None)
         inputs = spec.pop("inputs", {})
         step = WorkflowStep(workflow=workflow, name=step_name, input_templates=inputs, **spec)
         if isinstance(target, Workflow):
             step.subworkflow = target
-        else:
+        elif target is not None:
             step.job = get_test_job(target)
         step.validated_save()
         created[step_name] = step

@@ -99,7 +99,7 @@ class MetricsEndpointTest(TestCase):
         self.assertEqual(samples(families, "nautobot_jobflow_workflow_runs"), {})
         self.assertEqual(
             samples(families, "nautobot_jobflow_steps_waiting"),
-            {labels(waiting_for="approval"): 0, labels(waiting_for="concurrency_key"): 0},
+            {labels(waiting_for=kind): 0 for kind in ("approval", "input", "concurrency_key")},
         )
         self.assertEqual(samples(families, "nautobot_jobflow_hook_queue_depth"), {frozenset(): 0})
         self.assertEqual(samples(families, "nautobot_jobflow_hook_queue_oldest_event_age_seconds"), {frozenset(): 0})
@@ -144,7 +144,7 @@ class MetricsEndpointTest(TestCase):
 
         self.assertEqual(
             samples(families, "nautobot_jobflow_steps_waiting"),
-            {labels(waiting_for="approval"): 7, labels(waiting_for="concurrency_key"): 2},
+            {labels(waiting_for=kind): n for kind, n in (("approval", 7), ("input", 4), ("concurrency_key", 2))},
         )
         requests = samples(families, "nautobot_jobflow_launch_requests")
         self.assertEqual(requests[labels(status=LaunchRequestStatusChoices.PENDING)], 7)
@@ -185,6 +185,7 @@ class MetricsEndpointTest(TestCase):
         ]
         steps += [self.new_step(runs[150 + index], "r", STEP.RUNNING, now, None) for index in range(5)]
         steps += [self.new_step(runs[150 + index], "c", STEP.WAITING, now, None) for index in range(2)]
+        steps += [self.new_step(runs[150 + index], "ask", STEP.AWAITING_INPUT, now, None) for index in range(4)]
         WorkflowStepRun.objects.bulk_create(steps)
         LaunchRequest.objects.bulk_create(
             [self.new_request(LaunchRequestStatusChoices.PENDING) for _ in range(7)]

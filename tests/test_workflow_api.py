@@ -41,7 +41,7 @@ class WorkflowAPITest(APIViewTestCases.APIViewTestCase):
 
 class WorkflowStepAPITest(APIViewTestCases.APIViewTestCase):
     model = WorkflowStep
-    choices_fields = ["join_mode"]
+    choices_fields = ["join_mode", "kind"]
     test_list_objects_exclude_m2m = None  # no many-to-many fields (the generic test would skip)
     test_notes_url_functionality = None  # steps have no notes (the generic test would skip)
 

@@ -11,6 +11,7 @@ router.register("workflow-steps", views.WorkflowStepViewSet)
 router.register("workflow-edges", views.WorkflowEdgeViewSet)
 router.register("workflow-runs", views.WorkflowRunViewSet)
 router.register("workflow-step-runs", views.WorkflowStepRunViewSet)
+router.register("step-input-responses", views.StepInputResponseViewSet)
 router.register("workflow-buttons", views.WorkflowButtonViewSet)
 # Approvals
 router.register("approval-policies", views.ApprovalPolicyViewSet)

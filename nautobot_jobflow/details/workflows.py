@@ -16,6 +16,7 @@ from nautobot.core.templatetags import helpers
 from nautobot_jobflow import graph_svg, tables
 from nautobot_jobflow.choices import WorkflowRunStatusChoices
 from nautobot_jobflow.details.common import ConditionalPostButton, pretty_json
+from nautobot_jobflow.details.input_steps import AwaitingInputPanel
 from nautobot_jobflow.engine.for_each import counter_label
 from nautobot_jobflow.models.snapshots import build_definition
 
@@ -196,6 +197,7 @@ workflow_run = ObjectDetailContent(
             value_transforms={"inputs": [pretty_json], "result": [pretty_json]},
         ),
         WorkflowGraphPanel(weight=100, section=SectionChoices.FULL_WIDTH),
+        AwaitingInputPanel(weight=150, section=SectionChoices.FULL_WIDTH),
         StepRunsTablePanel(
             weight=200,
             section=SectionChoices.FULL_WIDTH,
@@ -231,6 +233,16 @@ workflow_run = ObjectDetailContent(
             table_title="Nested runs",
             select_related_fields=["workflow", "user"],
             exclude_columns=["pk"],
+            add_button_route=None,
+            enable_related_link=False,
+        ),
+        ObjectsTablePanel(
+            weight=320,
+            section=SectionChoices.FULL_WIDTH,
+            table_class=tables.StepInputResponseTable,
+            table_filter="step_run__run",
+            table_title="Answers to input steps",
+            select_related_fields=["step_run"],
             add_button_route=None,
             enable_related_link=False,
         ),
@@ -273,7 +285,9 @@ workflow_run = ObjectDetailContent(
             color=ButtonColorChoices.YELLOW,
             link_name="plugins:nautobot_jobflow:workflowrun_pause",
             required_permissions=["nautobot_jobflow.change_workflowrun"],
-            condition=lambda run: run.status == WorkflowRunStatusChoices.RUNNING,
+            condition=lambda run: (
+                run.status in (WorkflowRunStatusChoices.RUNNING, WorkflowRunStatusChoices.AWAITING_INPUT)
+            ),
         ),
         ConditionalPostButton(
             weight=160,

@@ -61,8 +61,14 @@ def end_held(run, step_run, message, now=None):
 
 
 def _resume(run):
-    """After a held step is decided, the run is running again unless another step still awaits approval."""
+    """After a held step is decided, the run is running again unless another step still awaits approval.
+
+    (Or it awaits input, while an input step waits for answers: one query for both.)
+    """
     if run is None or run.status != WorkflowRunStatusChoices.AWAITING_APPROVAL:
         return
-    awaiting = run.step_runs.filter(status=StepRunStatusChoices.AWAITING_APPROVAL).exists()
-    set_awaiting_approval(run, awaiting)
+    waiting = (StepRunStatusChoices.AWAITING_APPROVAL, StepRunStatusChoices.AWAITING_INPUT)
+    statuses = set(run.step_runs.filter(status__in=waiting).values_list("status", flat=True).order_by().distinct())
+    set_awaiting_approval(
+        run, StepRunStatusChoices.AWAITING_APPROVAL in statuses, StepRunStatusChoices.AWAITING_INPUT in statuses
+    )

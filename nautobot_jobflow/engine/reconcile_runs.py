@@ -86,7 +86,13 @@ def reconcile(stale_after=60, log=logger):
         advanced = 0
         # A run whose launch awaits approval (never started) has nothing to advance; one with a gated step has.
         active = WorkflowRun.objects.filter(
-            Q(status__in=(WorkflowRunStatusChoices.PENDING, WorkflowRunStatusChoices.RUNNING))
+            Q(
+                status__in=(
+                    WorkflowRunStatusChoices.PENDING,
+                    WorkflowRunStatusChoices.RUNNING,
+                    WorkflowRunStatusChoices.AWAITING_INPUT,  # an input step's timeout
+                )
+            )
             | Q(status=WorkflowRunStatusChoices.AWAITING_APPROVAL, started__isnull=False)
         ).values_list("pk", flat=True)
         for run_id in list(active):

@@ -20,6 +20,7 @@ from nautobot_jobflow.choices import (
 )
 from nautobot_jobflow.engine.concurrency_keys import release, render_key, try_acquire
 from nautobot_jobflow.engine.for_each import ForEachSteps, items_view
+from nautobot_jobflow.engine.input_wait import begin_waiting, is_input_step, run_waits_for, timeout_error
 from nautobot_jobflow.engine.new_runs import create_child_run
 from nautobot_jobflow.engine.outcomes import child_run_results, job_error, truncate
 from nautobot_jobflow.engine.readiness import Readiness
@@ -45,11 +46,14 @@ def store(step_run, fields):
         step_run.save(update_fields=fields)
 
 
-def set_awaiting_approval(run, awaiting):
-    """An active run shows 'awaiting approval' while one of its steps is held for approval, else 'running'."""
+def set_awaiting_approval(run, awaiting, awaiting_input=False):
+    """An active run shows 'awaiting approval' while one of its steps is held for approval, else 'running'.
+
+    [input steps] ... or 'awaiting input' while one of its input steps waits for answers (approval shown first).
+    """
     if run.status in RUN.FINAL:
         return
-    status = RUN.AWAITING_APPROVAL if awaiting else RUN.RUNNING
+    status = RUN.AWAITING_APPROVAL if awaiting else RUN.AWAITING_INPUT if awaiting_input else RUN.RUNNING
     if run.status != status:
         run.status = status
         run.save(update_fields=["status"])
@@ -136,7 +140,7 @@ class RunState(ForEachSteps, Readiness):
         for name, step_run in list(self.latest.items()):
             if self.steps[name].get("for_each") and step_run.status == STEP.RUNNING:
                 self._sync_for_each(name, step_run)
-            elif step_run.status == STEP.RUNNING:
+            elif step_run.status in (STEP.RUNNING, STEP.AWAITING_INPUT):  # [input steps] awaiting input: its timeout
                 self._sync_running(name, step_run)
             elif (self._retry_due(step_run) or step_run.status == STEP.WAITING) and not self.paused:
                 self._launch_attempt(name, step_run)
@@ -152,7 +156,10 @@ class RunState(ForEachSteps, Readiness):
 
     def _sync_running(self, name, step_run):
         spec = self.steps[name]
-        if step_run.job_result_id:
+        if step_run.status == STEP.AWAITING_INPUT:  # [input steps] no Job: only its timeout ends it (not while paused)
+            if not self.paused and self._timed_out(spec, step_run):
+                self._finish_attempt(step_run, STEP.TIMED_OUT, error=timeout_error(name, spec))
+        elif step_run.job_result_id:
             job_result = self.job_results.get(step_run.job_result_id)  # None: not finished
             if job_result is None:
                 if self._timed_out(spec, step_run):
@@ -295,7 +302,10 @@ class RunState(ForEachSteps, Readiness):
         if spec.get("concurrency_key") and not self._take_key(name, spec, step_run):
             return
         try:
-            if spec["job"]:
+            if is_input_step(spec):  # [input steps] no Job: the attempt waits for answers (engine/input_wait.py)
+                begin_waiting(self.run, spec, step_run, self.context(step_run))
+                store(step_run, LAUNCH_FIELDS)
+            elif spec["job"]:
                 job, job_kwargs = self.launcher.job_kwargs(spec["job"], rendered)
                 if self.launcher.policies():  # a policy may hold the step: its launch request points at the step run
                     store(step_run, LAUNCH_FIELDS)
@@ -353,5 +363,5 @@ class RunState(ForEachSteps, Readiness):
     def mark_awaiting_approval(self):
         """A running run with a step held for approval shows 'awaiting approval' until that step is decided."""
         attempts = [*self.latest.values(), *(item for items in self.items.values() for item in items.values())]
-        awaiting = any(step_run.status == STEP.AWAITING_APPROVAL for step_run in attempts)
-        set_awaiting_approval(self.run, awaiting)
+        awaiting, awaiting_input = run_waits_for(attempts)  # [input steps] and 'awaiting input'
+        set_awaiting_approval(self.run, awaiting, awaiting_input)

@@ -105,7 +105,7 @@ def pause_run(run, user):
         run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
         if run.status == RUN.PAUSED:
             raise LaunchRefused({"status": "The run is already paused."})
-        if run.status not in (RUN.RUNNING, RUN.AWAITING_APPROVAL) or run.started is None:
+        if run.status not in (RUN.RUNNING, RUN.AWAITING_APPROVAL, RUN.AWAITING_INPUT) or run.started is None:
             raise LaunchRefused(
                 {"status": f"Only a running run can be paused; this one is {run.get_status_display()}."}
             )

@@ -7,6 +7,7 @@ imports ``nautobot_jobflow.filters.<Model>FilterSet``), so every FilterSet is ex
 from nautobot_jobflow.filters.approvals import ApprovalEventFilterSet, ApprovalPolicyFilterSet, LaunchRequestFilterSet
 from nautobot_jobflow.filters.buttons import WorkflowButtonFilterSet
 from nautobot_jobflow.filters.hooks import HookFiringFilterSet, HookRuleFilterSet, HookWindowFilterSet
+from nautobot_jobflow.filters.input_steps import StepInputResponseFilterSet
 from nautobot_jobflow.filters.workflows import (
     WorkflowEdgeFilterSet,
     WorkflowFilterSet,
@@ -22,6 +23,7 @@ __all__ = [
     "HookRuleFilterSet",
     "HookWindowFilterSet",
     "LaunchRequestFilterSet",
+    "StepInputResponseFilterSet",
     "WorkflowButtonFilterSet",
     "WorkflowEdgeFilterSet",
     "WorkflowFilterSet",

@@ -1,5 +1,6 @@
 """FilterSets of the workflows: workflows, their steps and edges, runs and step attempts."""
 
+import django_filters
 from django.contrib.auth import get_user_model
 from nautobot.apps.filters import (
     BaseFilterSet,
@@ -15,9 +16,11 @@ from nautobot_jobflow.choices import (
     EdgeTriggerChoices,
     JoinModeChoices,
     LaunchOriginChoices,
+    StepKindChoices,
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
+from nautobot_jobflow.engine.input_steps import awaiting_input_by
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 
 
@@ -47,10 +50,11 @@ class WorkflowStepFilterSet(BaseFilterSet):
     job = NaturalKeyOrPKMultipleChoiceFilter(queryset=Job.objects.all(), to_field_name="name")
     subworkflow = NaturalKeyOrPKMultipleChoiceFilter(queryset=Workflow.objects.all(), to_field_name="name")
     join_mode = MultipleChoiceFilter(choices=JoinModeChoices)
+    kind = MultipleChoiceFilter(choices=StepKindChoices)
 
     class Meta:
         model = WorkflowStep
-        fields = ["id", "name", "workflow", "job", "subworkflow", "join_mode", "max_retries", "timeout"]
+        fields = ["id", "name", "workflow", "kind", "job", "subworkflow", "join_mode", "max_retries", "timeout"]
 
 
 class WorkflowEdgeFilterSet(BaseFilterSet):
@@ -84,13 +88,22 @@ class WorkflowRunFilterSet(BaseFilterSet):
 
 
 class WorkflowStepRunFilterSet(BaseFilterSet):
-    """Filter the attempts of workflow steps."""
+    """Filter the attempts of workflow steps; ``awaiting_my_input=true``: input steps the signed-in user may answer."""
 
     q = SearchFilter(filter_predicates={"step_name": "icontains", "error": "icontains"})
     run = NaturalKeyOrPKMultipleChoiceFilter(queryset=WorkflowRun.objects.all(), to_field_name="id")
     status = MultipleChoiceFilter(choices=StepRunStatusChoices)
     job_result = NaturalKeyOrPKMultipleChoiceFilter(queryset=JobResult.objects.all(), to_field_name="id")
+    awaiting_my_input = django_filters.BooleanFilter(method="filter_awaiting_my_input", label="Awaiting my input")
 
     class Meta:
         model = WorkflowStepRun
         fields = ["id", "run", "step_name", "attempt", "status", "job_result", "created"]
+
+    def filter_awaiting_my_input(self, queryset, name, value):
+        """Input steps awaiting an answer the signed-in user may give now (engine.input_steps.awaiting_input_by)."""
+        user = getattr(self.request, "user", None)
+        if value is None or user is None or not user.is_authenticated:
+            return queryset
+        mine = awaiting_input_by(user).values("pk")
+        return queryset.filter(pk__in=mine) if value else queryset.exclude(pk__in=mine)

@@ -3,6 +3,7 @@
 import uuid
 
 from django import forms
+from django.contrib.auth.models import Group
 from nautobot.apps.forms import (
     BootstrapMixin,
     BulkEditNullBooleanSelect,
@@ -24,6 +25,7 @@ from nautobot_jobflow.choices import (
     DryRunModeChoices,
     EdgeTriggerChoices,
     LaunchOriginChoices,
+    StepKindChoices,
     WorkflowRunStatusChoices,
 )
 from nautobot_jobflow.forms.mixins import PlainModelHelpTextMixin
@@ -153,12 +155,22 @@ class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, Bootstrap
         label="Key limit",
         help_text=WorkflowStep._meta.get_field("concurrency_limit").help_text,
     )
+    answer_schema = JSONField(required=False, help_text=WorkflowStep._meta.get_field("answer_schema").help_text)
+    responder_group = DynamicModelChoiceField(queryset=Group.objects.all(), required=False, label="Responders")
+    # Optional in the form (a Job step's form need not name them): left empty, they take the model's defaults.
+    kind = forms.ChoiceField(
+        choices=StepKindChoices, required=False, help_text=WorkflowStep._meta.get_field("kind").help_text
+    )
+    min_responders = forms.IntegerField(
+        required=False, min_value=1, help_text=WorkflowStep._meta.get_field("min_responders").help_text
+    )
 
     class Meta:
         model = WorkflowStep
         fields = [
             "workflow",
             "name",
+            "kind",
             "job",
             "subworkflow",
             "input_templates",
@@ -172,7 +184,13 @@ class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, Bootstrap
             "max_failures",
             "concurrency_key",
             "concurrency_limit",
+            "prompt",
+            "answer_schema",
+            "responder_group",
+            "min_responders",
+            "requester_may_answer",
         ]
+        widgets = {"prompt": forms.Textarea(attrs={"rows": 3})}
 
     def clean_input_templates(self):
         """Empty means no templates."""
@@ -193,6 +211,20 @@ class WorkflowStepForm(PlainModelHelpTextMixin, TargetInputsFormMixin, Bootstrap
         """Empty means one attempt per key at a time."""
         value = self.cleaned_data.get("concurrency_limit")
         return 1 if value is None else value
+
+    def clean_kind(self):
+        """Empty: a Job or nested-workflow step (the target chosen decides which)."""
+        return self.cleaned_data.get("kind") or StepKindChoices.JOB
+
+    def clean_min_responders(self):
+        """Empty means one responder."""
+        value = self.cleaned_data.get("min_responders")
+        return 1 if value is None else value
+
+    def clean_answer_schema(self):
+        """Empty means any JSON object."""
+        value = self.cleaned_data.get("answer_schema")
+        return {} if value in (None, "") else value
 
     def clean(self):
         """Report a duplicate step name on the name field (the DB constraint would say it less clearly)."""

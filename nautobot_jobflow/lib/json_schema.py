@@ -15,8 +15,11 @@ def schema_errors(schema):
     return None
 
 
-def validate_against_schema(schema, data, partial=False):
-    """None when ``data`` satisfies ``schema``; else a message naming the field (``partial`` ignores 'required')."""
+def validate_against_schema(schema, data, partial=False, root="(inputs)"):
+    """None when ``data`` satisfies ``schema``; else a message naming the field (``partial`` ignores 'required').
+
+    ``root``: the name given to a problem of ``data`` as a whole (a missing required property, a wrong type).
+    """
     if not schema:
         return None if isinstance(data, dict) else "Inputs must be a JSON object."
     if partial:
@@ -27,7 +30,7 @@ def validate_against_schema(schema, data, partial=False):
         return None
     messages = []
     for error in errors[:5]:
-        where = ".".join(str(part) for part in error.path) or "(inputs)"
+        where = ".".join(str(part) for part in error.path) or root
         messages.append(f"{where}: {error.message}")
     return "; ".join(messages)
 

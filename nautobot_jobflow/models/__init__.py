@@ -4,6 +4,7 @@ from nautobot_jobflow.models.approvals import ApprovalEvent, ApprovalPolicy, Lau
 from nautobot_jobflow.models.buttons import WorkflowButton
 from nautobot_jobflow.models.concurrency import ConcurrencySlot
 from nautobot_jobflow.models.hooks import HookFiring, HookRule, HookWindow, HookWindowEvent
+from nautobot_jobflow.models.input_steps import StepInputResponse
 from nautobot_jobflow.models.workflows import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
 
 __all__ = [
@@ -15,6 +16,7 @@ __all__ = [
     "HookWindow",
     "HookWindowEvent",
     "LaunchRequest",
+    "StepInputResponse",
     "Workflow",
     "WorkflowButton",
     "WorkflowEdge",

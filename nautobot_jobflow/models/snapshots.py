@@ -7,8 +7,9 @@ from nautobot_jobflow.models.workflows import WorkflowStep
 def build_definition(workflow):
     """Plain-data copy of a workflow's steps and edges (JSON-serialisable)."""
     steps = {}
-    for step in workflow.steps.select_related("job", "subworkflow", "job_queue"):
+    for step in workflow.steps.select_related("job", "subworkflow", "job_queue", "responder_group"):
         steps[step.name] = {
+            "kind": step.kind,
             "job": str(step.job_id) if step.job_id else None,
             "job_name": step.job.name if step.job_id else None,
             "job_supports_dryrun": bool(step.job.supports_dryrun) if step.job_id else False,
@@ -25,6 +26,13 @@ def build_definition(workflow):
             "max_failures": step.max_failures,
             "concurrency_key": step.concurrency_key,
             "concurrency_limit": step.concurrency_limit,
+            # input steps (kind "input"); the engine reads them with .get(): older snapshots lack them
+            "prompt": step.prompt,
+            "answer_schema": step.answer_schema or {},
+            "responder_group": step.responder_group_id,
+            "responder_group_name": step.responder_group.name if step.responder_group_id else None,
+            "min_responders": step.min_responders,
+            "requester_may_answer": step.requester_may_answer,
         }
     edges = [
         {"source": edge.source.name, "target": edge.target.name, "trigger": edge.trigger, "condition": edge.condition}

@@ -6,8 +6,9 @@ Every problem is a ValidationError keyed by the field the user has to fix.
 from django.apps import apps
 from django.core.exceptions import ValidationError
 
-from nautobot_jobflow.choices import EdgeTriggerChoices
+from nautobot_jobflow.choices import EdgeTriggerChoices, StepKindChoices
 from nautobot_jobflow.lib import graph as graph_utils
+from nautobot_jobflow.lib.json_schema import schema_errors
 from nautobot_jobflow.lib.object_filters import object_filter_problems
 from nautobot_jobflow.lib.sandbox import TemplateProblem, check_expression, check_syntax, is_template
 
@@ -39,10 +40,14 @@ def refuse_sensitive_job(job, field, where="a workflow step"):
 
 
 def validate_step(step):
-    """A step runs exactly one Job or one other workflow; its templates name real variables and parse."""
+    """A step runs exactly one Job or one other workflow, or waits for input; its templates parse and fit its Job."""
     errors = {}
-    if bool(step.job_id) == bool(step.subworkflow_id):
-        errors["job"] = "Choose either a Job or a nested workflow for the step (exactly one)."
+    if step.kind == StepKindChoices.INPUT:
+        errors.update(input_step_errors(step))
+    else:
+        errors.update(_input_fields_unused(step))
+        if bool(step.job_id) == bool(step.subworkflow_id):
+            errors["job"] = "Choose either a Job or a nested workflow for the step (exactly one)."
     if step.name and not step.name.replace("_", "a").replace("-", "a").isalnum():
         errors["name"] = "Use letters, digits, '_' and '-' only: templates refer to steps as steps.<name>."
     if not isinstance(step.input_templates, dict):
@@ -87,6 +92,62 @@ def validate_step(step):
                 errors["concurrency_key"] = str(problem)
     if errors:
         raise ValidationError(errors)
+
+
+def input_step_errors(step):
+    """Field errors of an input step: it runs nothing, asks a prompt, has a valid answer schema and responders."""
+    errors = {}
+    if step.job_id:
+        errors["job"] = "An input step waits for a person's answer; it runs no Job."
+    if step.subworkflow_id:
+        errors["subworkflow"] = "An input step waits for a person's answer; it runs no nested workflow."
+    if step.job_queue_id:
+        errors["job_queue"] = "An input step runs no Job, so it has no Job queue."
+    if step.input_templates:
+        errors["input_templates"] = "An input step takes no input templates (its prompt may use templates)."
+    if step.for_each not in (None, "", [], {}):
+        errors["for_each"] = "For each runs a Job once per item; an input step runs no Job (not supported)."
+    if step.concurrency_key:
+        errors["concurrency_key"] = "A concurrency key limits Job attempts; an input step runs no Job."
+    if not (step.prompt or "").strip():
+        errors["prompt"] = "An input step needs a prompt: what the responders are asked."
+    else:
+        try:
+            check_syntax(step.prompt, "prompt")
+        except TemplateProblem as problem:
+            errors["prompt"] = str(problem)
+    problem = answer_schema_problem(step.answer_schema)
+    if problem:
+        errors["answer_schema"] = problem
+    if not step.responder_group_id:
+        errors["responder_group"] = "An input step needs the group whose members may answer it."
+    return errors
+
+
+def answer_schema_problem(schema):
+    """None when ``schema`` can describe an answer (empty, or a valid JSON Schema of an object), else a message."""
+    if schema in (None, ""):
+        return None
+    if not isinstance(schema, dict):
+        return "The answer schema must be a JSON object (a JSON Schema)."
+    problem = schema_errors(schema)
+    if problem:
+        return problem
+    if "type" in schema and schema["type"] != "object":
+        return f"An answer is a JSON object: the schema's type must be 'object', not {schema['type']!r}."
+    return None
+
+
+def _input_fields_unused(step):
+    """A Job or nested-workflow step has none of an input step's fields (a prompt there would never be shown)."""
+    errors = {}
+    if (step.prompt or "").strip():
+        errors["prompt"] = "Only an input step (kind 'input') has a prompt."
+    if step.answer_schema:
+        errors["answer_schema"] = "Only an input step (kind 'input') has an answer schema."
+    if step.responder_group_id:
+        errors["responder_group"] = "Only an input step (kind 'input') has responders."
+    return errors
 
 
 def for_each_problems(step):

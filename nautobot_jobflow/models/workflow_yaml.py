@@ -18,6 +18,14 @@ Format::
         backoff: 0
         timeout: 600
         queue: default
+      - name: approve
+        kind: input                    # waits for people instead of running a Job
+        prompt: "Deploy to {{ inputs.hostname }}?"
+        answer_schema: {type: object, required: [go], properties: {go: {type: boolean}}}
+        responders: Network approvers  # the group whose members may answer
+        min_responders: 1
+        requester_may_answer: false
+        timeout: 3600
     edges:
       - {from: check, to: deploy, trigger: on-success}
       - {from: deploy, to: notify, trigger: condition, condition: "steps.deploy.result.changed"}
@@ -26,11 +34,12 @@ Format::
 from dataclasses import dataclass
 
 import yaml
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from nautobot.extras.models import Job, JobQueue
 
-from nautobot_jobflow.choices import DryRunModeChoices, EdgeTriggerChoices, JoinModeChoices
+from nautobot_jobflow.choices import DryRunModeChoices, EdgeTriggerChoices, JoinModeChoices, StepKindChoices
 from nautobot_jobflow.lib.errors import refusal_text
 from nautobot_jobflow.models.git_owned import claim, save_if_changed
 from nautobot_jobflow.models.workflow_checks import validate_definition
@@ -43,14 +52,17 @@ STEP_KEYS = {
     "name", "job", "workflow", "inputs", "join", "retries", "backoff", "timeout", "queue",
     "for_each", "concurrency", "max_failures", "concurrency_key", "key_limit",
 }  # fmt: skip
+INPUT_STEP_KEYS = {"kind", "prompt", "answer_schema", "responders", "min_responders", "requester_may_answer"}
 EDGE_KEYS = {"from", "to", "trigger", "condition"}
 
 
 def export_workflow(workflow):
     """The YAML text of a workflow, its steps and edges."""
     steps = []
-    for step in workflow.steps.select_related("job", "subworkflow", "job_queue").order_by("name"):
+    for step in workflow.steps.select_related("job", "subworkflow", "job_queue", "responder_group").order_by("name"):
         item = {"name": step.name}
+        if step.kind == StepKindChoices.INPUT:
+            item.update(_export_input_step(step))
         if step.job_id:
             item["job"] = f"{step.job.module_name}.{step.job.job_class_name}"
         if step.subworkflow_id:
@@ -99,6 +111,41 @@ def export_workflow(workflow):
     return yaml.safe_dump(document, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
+def _export_input_step(step):
+    """The keys of an input step (kind, prompt, answer schema, responders; defaults left out)."""
+    item = {"kind": StepKindChoices.INPUT, "prompt": step.prompt}
+    if step.answer_schema:
+        item["answer_schema"] = step.answer_schema
+    if step.responder_group_id:
+        item["responders"] = step.responder_group.name
+    if step.min_responders != 1:
+        item["min_responders"] = step.min_responders
+    if step.requester_may_answer:
+        item["requester_may_answer"] = True
+    return item
+
+
+def _input_step_fields(spec, where):
+    """WorkflowStep fields from a step's input-step keys (``kind``, ``responders`` by group name, ...)."""
+    kind = spec.get("kind")
+    if kind is not None and kind not in StepKindChoices.values():
+        raise _problem(where, f"unknown kind '{kind}'; allowed: {', '.join(StepKindChoices.values())}.")
+    fields = {
+        "kind": kind or StepKindChoices.JOB,
+        "prompt": spec.get("prompt") or "",
+        "answer_schema": spec.get("answer_schema") or {},
+        "min_responders": spec.get("min_responders", 1),
+        "requester_may_answer": bool(spec.get("requester_may_answer", False)),
+        "responder_group": None,
+    }
+    if spec.get("responders"):
+        group = Group.objects.filter(name=spec["responders"]).first()
+        if group is None:
+            raise _problem(where, f"responders: no group named '{spec['responders']}'.")
+        fields["responder_group"] = group
+    return fields
+
+
 def _problem(where, message):
     return ValidationError(f"{where}: {message}" if where else message)
 
@@ -122,7 +169,7 @@ def parse_workflow(text):
     for index, step in enumerate(document.get("steps") or []):
         if not isinstance(step, dict) or not step.get("name"):
             raise _problem(f"steps[{index}]", "each step must be a mapping with a name.")
-        extra = sorted(set(step) - STEP_KEYS)
+        extra = sorted(set(step) - STEP_KEYS - INPUT_STEP_KEYS)
         if extra:
             raise _problem(f"step '{step['name']}'", f"unknown key(s) {', '.join(extra)}.")
         step["name"] = str(step["name"])
@@ -269,6 +316,7 @@ def _apply_steps_and_edges(workflow, steps, edges):
             "job": _job(spec["job"], where) if spec.get("job") else None,
             "subworkflow": _subworkflow(spec["workflow"], where) if spec.get("workflow") else None,
             "job_queue": _queue(spec["queue"], where) if spec.get("queue") else None,
+            **_input_step_fields(spec, where),
         }
         changed = save_if_changed(step, values, _validator(where)) or changed
         by_name[step.name] = step

@@ -1,4 +1,4 @@
-"""Workflow models: a Workflow is a DAG of steps (Jobs or nested Workflows); runs record every attempt."""
+"""Workflow models: a Workflow is a DAG of steps (Jobs, nested Workflows, human input); runs record every attempt."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +12,7 @@ from nautobot_jobflow.choices import (
     EdgeTriggerChoices,
     JoinModeChoices,
     LaunchOriginChoices,
+    StepKindChoices,
     StepRunStatusChoices,
     WorkflowRunStatusChoices,
 )
@@ -22,6 +23,7 @@ from nautobot_jobflow.models.workflow_checks import validate_edge, validate_outp
 MAX_RETRIES = 10
 MAX_FOR_EACH_CONCURRENCY = 1000
 MAX_TIMEOUT = 7 * 24 * 3600
+MAX_RESPONDERS = 100
 
 
 @extras_features("custom_fields", "custom_links", "export_templates", "graphql", "relationships", "webhooks")
@@ -77,11 +79,22 @@ class Workflow(PrimaryModel, GitOwnedModel):
 
 @extras_features("graphql", "webhooks")
 class WorkflowStep(BaseModel, ChangeLoggedModel):
-    """One node of a workflow: a Job (or a nested Workflow) with templates that produce its inputs."""
+    """One node of a workflow: a Job (or a nested Workflow) with templates that produce its inputs, or an input step.
+
+    An input step (``kind`` "input") runs nothing: it waits until enough members of its responder group answered its
+    prompt (an answer valid against ``answer_schema``), or until its timeout. A Job or nested-workflow step's kind
+    follows the target it is given.
+    """
 
     workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
     name = models.CharField(
         max_length=100, help_text="Unique within the workflow; templates refer to it as steps.<name>."
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=StepKindChoices,
+        default=StepKindChoices.JOB,
+        help_text="A Job, a nested workflow (both set from the target chosen), or human input (waits for an answer).",
     )
     job = models.ForeignKey(
         "extras.Job", on_delete=models.PROTECT, null=True, blank=True, related_name="jobflow_workflow_steps"
@@ -142,6 +155,31 @@ class WorkflowStep(BaseModel, ChangeLoggedModel):
         verbose_name="Key limit",
         help_text="How many attempts with the same concurrency key may run at once.",
     )
+    # Input steps (kind "input")
+    prompt = models.TextField(
+        blank=True, help_text="Input steps: what the responders are asked (may use templates, as input templates do)."
+    )
+    answer_schema = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Input steps: JSON Schema of the answer, a JSON object (the answer form is generated from it).",
+    )
+    responder_group = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="jobflow_input_steps",
+        help_text="Input steps: members of this group may answer.",
+    )
+    min_responders = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_RESPONDERS)],
+        help_text="Input steps: the step succeeds when this many different people answered.",
+    )
+    requester_may_answer = models.BooleanField(
+        default=False, help_text="Input steps: the user who started the run may answer too."
+    )
 
     natural_key_field_names = ["workflow", "name"]
 
@@ -155,6 +193,8 @@ class WorkflowStep(BaseModel, ChangeLoggedModel):
     @property
     def target_label(self):
         """What the step runs, for tables and graphs."""
+        if self.kind == StepKindChoices.INPUT:
+            return "Input"
         if self.subworkflow_id:
             return f"Workflow {self.subworkflow}"
         return str(self.job) if self.job_id else "—"
@@ -165,10 +205,22 @@ class WorkflowStep(BaseModel, ChangeLoggedModel):
             return reverse("plugins-api:nautobot_jobflow-api:workflowstep-detail", kwargs={"pk": self.pk})
         return reverse("plugins:nautobot_jobflow:workflow", kwargs={"pk": self.workflow_id})
 
+    def derive_kind(self):
+        """A step that is not an input step is a Job or a nested-workflow step, from the target it is given."""
+        if self.kind != StepKindChoices.INPUT:
+            nested = bool(self.subworkflow_id and not self.job_id)
+            self.kind = StepKindChoices.WORKFLOW if nested else StepKindChoices.JOB
+
     def clean(self):
-        """A step runs exactly one Job or one other workflow, and its templates must parse."""
+        """A step runs exactly one Job or one other workflow, or waits for input; its templates must parse."""
         super().clean()
+        self.derive_kind()
         validate_step(self)
+
+    def save(self, *args, **kwargs):
+        """Keep ``kind`` in step with the target of Job and nested-workflow steps."""
+        self.derive_kind()
+        super().save(*args, **kwargs)
 
 
 @extras_features("graphql", "webhooks")

@@ -8,6 +8,7 @@ Nautobot finds a model's table by name in this package (``nautobot.core.utils.lo
 from nautobot_jobflow.tables.approvals import ApprovalEventTable, ApprovalPolicyTable, LaunchRequestTable
 from nautobot_jobflow.tables.buttons import WorkflowButtonTable
 from nautobot_jobflow.tables.hooks import HookFiringTable, HookRuleTable
+from nautobot_jobflow.tables.input_steps import AwaitingInputTable, StepInputResponseTable
 from nautobot_jobflow.tables.workflows import (
     WorkflowEdgeTable,
     WorkflowRunTable,
@@ -19,9 +20,11 @@ from nautobot_jobflow.tables.workflows import (
 __all__ = [
     "ApprovalEventTable",
     "ApprovalPolicyTable",
+    "AwaitingInputTable",
     "HookFiringTable",
     "HookRuleTable",
     "LaunchRequestTable",
+    "StepInputResponseTable",
     "WorkflowButtonTable",
     "WorkflowEdgeTable",
     "WorkflowRunTable",

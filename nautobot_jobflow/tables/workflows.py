@@ -61,6 +61,7 @@ class WorkflowStepTable(BaseTable):
             "pk",
             "name",
             "workflow",
+            "kind",
             "target",
             "input_templates",
             "join_mode",

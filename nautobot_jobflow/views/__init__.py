@@ -4,6 +4,7 @@ from nautobot_jobflow.views.approvals import ApprovalPolicyUIViewSet, LaunchRequ
 from nautobot_jobflow.views.buttons import WorkflowButtonPressView, WorkflowButtonUIViewSet
 from nautobot_jobflow.views.home import JobflowHomeView
 from nautobot_jobflow.views.hooks import HookRuleUIViewSet
+from nautobot_jobflow.views.input_steps import AwaitingInputView
 from nautobot_jobflow.views.runs import WorkflowRunUIViewSet
 from nautobot_jobflow.views.steps import WorkflowEdgeUIViewSet, WorkflowStepUIViewSet
 from nautobot_jobflow.views.target_inputs import TargetInputsView
@@ -11,6 +12,7 @@ from nautobot_jobflow.views.workflows import WorkflowUIViewSet
 
 __all__ = [
     "ApprovalPolicyUIViewSet",
+    "AwaitingInputView",
     "HookRuleUIViewSet",
     "JobflowHomeView",
     "LaunchRequestUIViewSet",

@@ -1,4 +1,4 @@
-"""Workflow run pages: list, detail (coloured graph, step attempts, nested runs), delete, cancel and rerun."""
+"""Workflow run pages: list, detail (coloured graph, step attempts, nested runs), delete, cancel, rerun, answer."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,12 +17,16 @@ from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
 from nautobot_jobflow.engine.runner import cancel_run, pause_run, resume_run
 from nautobot_jobflow.models import WorkflowRun
+from nautobot_jobflow.views.input_steps import InputStepViewMixin
 
 
 class WorkflowRunUIViewSet(
-    ObjectDetailViewMixin, ObjectListViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
+    InputStepViewMixin, ObjectDetailViewMixin, ObjectListViewMixin, ObjectDestroyViewMixin, ObjectBulkDestroyViewMixin
 ):
-    """Runs are created by launching a workflow, never by hand; they can be watched, canceled, rerun and deleted."""
+    """Runs are created by launching a workflow, never by hand; they can be watched, canceled, rerun and deleted.
+
+    Their input steps are answered on the run's page (``respond``, from ``InputStepViewMixin``).
+    """
 
     queryset = WorkflowRun.objects.select_related("workflow", "user", "rerun_of", "parent_step_run__run")
     filterset_class = filters.WorkflowRunFilterSet

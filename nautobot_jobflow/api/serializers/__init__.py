@@ -20,6 +20,7 @@ from nautobot_jobflow.api.serializers.hooks import (
     HookRuleTestSerializer,
     HookWindowSerializer,
 )
+from nautobot_jobflow.api.serializers.input_steps import StepInputAnswerSerializer, StepInputResponseSerializer
 from nautobot_jobflow.api.serializers.workflows import (
     WorkflowEdgeSerializer,
     WorkflowExportSerializer,
@@ -44,6 +45,8 @@ __all__ = [
     "JobLaunchSerializer",
     "JobLaunchStartedSerializer",
     "LaunchRequestSerializer",
+    "StepInputAnswerSerializer",
+    "StepInputResponseSerializer",
     "WorkflowButtonSerializer",
     "WorkflowEdgeSerializer",
     "WorkflowExportSerializer",

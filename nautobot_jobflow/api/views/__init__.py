@@ -3,6 +3,7 @@
 from nautobot_jobflow.api.views.approvals import ApprovalEventViewSet, ApprovalPolicyViewSet, LaunchRequestViewSet
 from nautobot_jobflow.api.views.buttons import WorkflowButtonViewSet
 from nautobot_jobflow.api.views.hooks import HookFiringViewSet, HookRuleViewSet, HookWindowViewSet
+from nautobot_jobflow.api.views.input_steps import StepInputResponseViewSet
 from nautobot_jobflow.api.views.workflows import (
     WorkflowEdgeViewSet,
     WorkflowRunViewSet,
@@ -18,6 +19,7 @@ __all__ = [
     "HookRuleViewSet",
     "HookWindowViewSet",
     "LaunchRequestViewSet",
+    "StepInputResponseViewSet",
     "WorkflowButtonViewSet",
     "WorkflowEdgeViewSet",
     "WorkflowRunViewSet",

@@ -1,4 +1,4 @@
-"""REST API views of the workflows: CRUD for definitions, YAML import/export, read/delete for runs, run/cancel/rerun."""
+"""REST API views of the workflows: definitions (CRUD, YAML import/export), runs and their run/cancel/rerun/respond."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,6 +25,7 @@ from nautobot_jobflow.api.mixins import (
 from nautobot_jobflow.api.query_checks import ValidatedQueryMixin
 from nautobot_jobflow.choices import LaunchOriginChoices
 from nautobot_jobflow.engine.control import rerun_from_failed
+from nautobot_jobflow.engine.input_steps import AnswerForbidden, AnswerRefused, respond
 from nautobot_jobflow.engine.runner import cancel_run, pause_run, resume_run
 from nautobot_jobflow.lib.errors import LaunchForbidden, LaunchRefused, refusal_text
 from nautobot_jobflow.models import Workflow, WorkflowEdge, WorkflowRun, WorkflowStep, WorkflowStepRun
@@ -184,9 +185,29 @@ class WorkflowRunViewSet(
         return Response(serializers.WorkflowRunSerializer(new_run, context={"request": request}).data, status=201)
 
 
-class WorkflowStepRunViewSet(ValidatedQueryMixin, ReadOnlyModelViewSet):
-    """Attempts of the steps of runs (read-only)."""
+class WorkflowStepRunViewSet(ValidatedQueryMixin, ActionRestrictionMixin, ReadOnlyModelViewSet):
+    """Attempts of the steps of runs (read-only); ``POST {id}/respond/`` answers an input step."""
 
     queryset = WorkflowStepRun.objects.all()
     serializer_class = serializers.WorkflowStepRunSerializer
     filterset_class = filters.WorkflowStepRunFilterSet
+    action_restrictions = {"respond": "view"}
+
+    @extend_schema(
+        methods=["post"],
+        request=serializers.StepInputAnswerSerializer,
+        responses={200: serializers.WorkflowStepRunSerializer},
+    )
+    @action(detail=True, methods=["post"], permission_classes=[ViewOnPostPermissions])
+    def respond(self, request, *args, **kwargs):
+        """Answer an input step: 200 with the step run, 400 naming the field, 403 for a user who may not answer it."""
+        step_run = self.get_object()
+        body = serializers.StepInputAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            step_run = respond(step_run, request.user, body.validated_data["answer"])
+        except AnswerForbidden as error:
+            raise PermissionDenied(str(error)) from None
+        except AnswerRefused as error:
+            raise validation_error(error) from None
+        return Response(serializers.WorkflowStepRunSerializer(step_run, context={"request": request}).data)
