@@ -5,19 +5,15 @@ location's page start their workflows for the requester; a second `invoke demo-d
 ObjectChange, no row count change).
 
 The loader runs the way `invoke demo-data` runs it, as ``python development/demo_data.py`` in a subprocess, pointed
-at the test database (as the Celery worker is).
+at the test database (as the Celery worker is): ``tests.fixtures_demo.run_demo_data``.
 """
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
 from nautobot.dcim.models import Device, Location
@@ -49,15 +45,10 @@ from nautobot_jobflow.service import launch
 from nautobot_jobflow.views.home import DEMO_TAG_NAME
 from tests.fixtures import wait_for, wait_for_job_result
 from tests.fixtures_buttons import button_form, press_url, shown_buttons
+from tests.fixtures_demo import demo_workflows
+from tests.fixtures_demo import run_demo_data as load_demo
 from tests.fixtures_engine import run_summary, step_runs, wait_for_run
 from tests.fixtures_hooks import clear_hook_queue, update_device
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "development"))
-
-import demo_workflows  # the demo's description, as data (no Django import)
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATA = ROOT / "development" / "demo_data.py"
 
 STEP = StepRunStatusChoices
 RUN = WorkflowRunStatusChoices
@@ -67,18 +58,7 @@ DEVICES = 42
 
 def run_demo_data():
     """`invoke demo-data` against the test database; returns its output."""
-    env = {**os.environ, "NAUTOBOT_DB_NAME": connection.settings_dict["NAME"], "JOBFLOW_TESTING": "1"}
-    result = subprocess.run(
-        [sys.executable, str(DEMO_DATA), "--devices", str(DEVICES)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, f"demo_data.py failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return load_demo(DEVICES)
 
 
 def row_counts():
