@@ -103,6 +103,7 @@ class DemoDataTest(TransactionTestCase):
         self.check_what_the_demo_holds(requester, specs)
         keys = ("fan", "condition", "failure", "for_each", "input", "location")
         runs = {key: self.launch(workflows[key], requester) for key in keys}
+        declined = self.launch(workflows["input"], requester)
         held = launch(workflows["maintenance"], {}, requester, LaunchOriginChoices.UI)
         over_threshold = self.launch(workflows["condition"], requester, threshold=100)
         other_device = Device.objects.exclude(pk=device.pk).order_by("name").first()
@@ -116,6 +117,7 @@ class DemoDataTest(TransactionTestCase):
         self.check_on_failure_with_retry(wait_for_run(runs["failure"], timeout=180))
         self.check_for_each(wait_for_run(runs["for_each"], timeout=300))
         self.check_input_step(runs["input"], requester, approver, device)
+        self.check_input_step_declined(declined, approver)
         self.check_location_report(wait_for_run(runs["location"], timeout=180), location)
         self.check_fan_out_fan_in(wait_for_run(pressed_on_device, timeout=180), other_device)
         self.check_location_report(wait_for_run(pressed_on_region, timeout=180), region)
@@ -238,34 +240,48 @@ class DemoDataTest(TransactionTestCase):
         self.assertEqual(sorted(run.result["files"]), [f"{name}.cfg" for name in expected])
         self.assertIn(f"Backed up {len(expected)} ", latest["ticket"].rendered_inputs["summary"])
 
-    def check_input_step(self, run, requester, approver, device):
-        """The run waits for an answer; the requester may not give it, a bad change ticket is refused, the approver's
-        answer (REST respond, as the approver) lets the push and the ticket run: succeeded, four green steps."""
-        confirm = wait_for(
+    def respond(self, user, step_run, answer):
+        """POST the REST respond action as ``user`` (token authentication)."""
+        path = reverse("plugins-api:nautobot_jobflow-api:workflowsteprun-respond", kwargs={"pk": step_run.pk})
+        self.client.logout()  # the token alone authenticates
+        token = Token.objects.get_or_create(user=user)[0]
+        return self.client.post(
+            path, {"answer": answer}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
+        )
+
+    def awaiting_confirm(self, run):
+        return wait_for(
             lambda: run.step_runs.filter(step_name="confirm", status=STEP.AWAITING_INPUT).first(),
             timeout=180,
             message="the confirm step awaits input",
         )
+
+    def check_input_step_declined(self, run, approver):
+        """Answered 'do not push': push and ticket are skipped, the run succeeds, pushed is false."""
+        confirm = self.awaiting_confirm(run)
+        answered = self.respond(approver, confirm, {"go": False, "change": "CHG7"})
+        self.assertEqual(answered.status_code, 200, answered.content)
+        run = wait_for_run(run, timeout=180)
+        latest = self.assert_succeeded(run, "check", "confirm")
+        self.assertEqual((latest["push"].status, latest["ticket"].status), (STEP.SKIPPED, STEP.SKIPPED))
+        self.assertEqual(run.result, {"change": "CHG7", "pushed": False, "ticket": ""})
+
+    def check_input_step(self, run, requester, approver, device):
+        """The run waits for an answer; the requester may not give it, a bad change ticket is refused, the approver's
+        answer (REST respond, as the approver) lets the push and the ticket run: succeeded, four green steps."""
+        confirm = self.awaiting_confirm(run)
         run.refresh_from_db()
         self.assertEqual(run.status, RUN.AWAITING_INPUT, run_summary(run))
         self.assertIsNone(confirm.job_result_id)
         prompt = confirm.rendered_inputs["prompt"]
         self.assertTrue(prompt.startswith(f"{device.name}: "), prompt)
         self.assertTrue(prompt.endswith("interfaces active. Push the new configuration?"), prompt)
-        path = reverse("plugins-api:nautobot_jobflow-api:workflowsteprun-respond", kwargs={"pk": confirm.pk})
-
-        def respond(user, answer):
-            self.client.logout()  # the token alone authenticates
-            token = Token.objects.get_or_create(user=user)[0]
-            return self.client.post(
-                path, {"answer": answer}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
-            )
-
-        self.assertEqual(respond(requester, {"go": True, "change": "CHG1"}).status_code, 403)
-        refused = respond(approver, {"go": True, "change": "1234"})
+        self.assertEqual(self.respond(requester, confirm, {"go": True, "change": "CHG1"}).status_code, 403)
+        refused = self.respond(approver, confirm, {"go": True, "change": "1234"})
         self.assertEqual(refused.status_code, 400, refused.content)
-        self.assertIn("change", refused.content.decode())
-        answered = respond(approver, {"go": True, "change": "CHG1234"})
+        self.assertIn("change: '1234' does not match", refused.content.decode())
+        self.assertFalse(confirm.input_responses.exists(), "a refused answer was recorded")
+        answered = self.respond(approver, confirm, {"go": True, "change": "CHG1234"})
         self.assertEqual(answered.status_code, 200, answered.content)
         self.assertEqual(answered.json()["status"], STEP.SUCCEEDED)
         run = wait_for_run(run, timeout=180)

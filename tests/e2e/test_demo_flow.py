@@ -6,7 +6,10 @@ the test database; a small inventory) and signs in as the demo requester and app
 - the workflow button on a device's page starts *Demo: check and back up a device*, the browser lands on the run
   page and watches it turn green through the session's real worker;
 - the requester runs *Demo: maintenance (nested, needs approval)* from the home page's demo card, is held by the demo
-  policy and may not approve it; the approver finds it under Approvals, approves it and sees the run succeed.
+  policy and may not approve it; the approver finds it under Approvals, approves it and sees the run succeed;
+- the requester runs *Demo: push once a network lead confirms*, which waits at its input step (the requester gets no
+  answer form); the approver finds it under *Awaiting my input*, a change ticket of the wrong form is refused on the
+  field, the right one lets the run go on to green.
 
 Screenshots go to the e2e folder (``.dev/screenshots/<test>/``). With ``JOBFLOW_DOCS_SCREENSHOTS=docs/user/img`` the
 Getting started page's screenshots are also written there (1280x800, palette PNGs), which is how they are made:
@@ -209,3 +212,57 @@ def test_demo_approval_holds_the_maintenance_run_until_the_approver_approves(nau
     (child,) = audit.child_runs.all()
     assert child.status == WorkflowRunStatusChoices.SUCCEEDED
     assert held_run.result["device"] == device.name
+
+
+def test_demo_input_step_waits_for_the_approvers_answer(nautobot, login, screenshot):
+    requester, approver, device, workflows = load_demo()
+    confirmed_push = workflows["input"]
+
+    # The requester runs it from the home page's demo card; the run stops at the question, which they may not answer.
+    requester_browser = sign_in(login, requester, "requester")
+    requester_page = requester_browser.page
+    requester_browser.goto("/plugins/jobflow/")
+    row = requester_page.locator("#jobflow-demo tr", has_text=confirmed_push.name)
+    follow(requester_browser, row.get_by_role("link", name="Run", exact=True))
+    follow(requester_browser, requester_page.get_by_role("button", name="Run workflow"))
+    (run,) = WorkflowRun.objects.filter(workflow=confirmed_push)
+    assert requester_browser.path() == run.get_absolute_url()
+    RunPage(requester_browser).wait_for_statuses({"check": SUCCEEDED, "confirm": StepRunStatusChoices.AWAITING_INPUT})
+    wait_for_run_status(requester_browser, "Awaiting input")
+    prompt = requester_page.locator(".jobflow-input-prompt")
+    expect(prompt).to_contain_text(f"{device.name}: ")
+    expect(prompt).to_contain_text("interfaces active. Push the new configuration?")
+    expect(requester_page.locator(".jobflow-answer-form")).to_have_count(0)
+    screenshot(requester_browser, "run-awaiting-input")
+
+    # The approver finds the question under Jobflow > Awaiting my input and answers with the generated form.
+    approver_browser = sign_in(login, approver, "approver")
+    approver_page = approver_browser.page
+    open_nav_item(approver_browser, "Jobflow", "Awaiting my input")
+    question = approver_page.locator("table tbody tr", has_text="Push the new configuration?")
+    expect(question).to_have_count(1)
+    expect(question).to_contain_text(confirmed_push.name)
+    follow(approver_browser, question.get_by_role("link", name="Answer", exact=True))
+    form = approver_page.locator(".jobflow-answer-form")
+    expect(form.locator("[name='input_go']")).to_be_checked()  # the schema's default
+    form.locator("[name='input_change']").fill("1234")
+    follow(approver_browser, form.get_by_role("button", name="Answer"))
+    expect(approver_page.locator(".jobflow-answer-form")).to_contain_text("change: '1234' does not match")
+    docs_screenshot(approver_browser, "demo-input-step")
+    assert not run.step_runs.get(step_name="confirm").input_responses.exists(), "a refused answer was recorded"
+    form = approver_page.locator(".jobflow-answer-form")
+    form.locator("[name='input_change']").fill("CHG1234")
+    screenshot(approver_browser, "answer-form")
+    follow(approver_browser, form.get_by_role("button", name="Answer"))
+    assert approver_browser.path() == run.get_absolute_url()
+
+    run_page = RunPage(approver_browser)
+    run_page.wait_for_statuses({step: SUCCEEDED for step in ("check", "confirm", "push", "ticket")})
+    wait_for_run_status(approver_browser, "Succeeded")
+    screenshot(approver_browser, "run-succeeded")
+
+    run.refresh_from_db()
+    assert run.status == WorkflowRunStatusChoices.SUCCEEDED
+    assert run.step_runs.get(step_name="confirm").result == {"go": True, "change": "CHG1234"}
+    assert run.step_runs.get(step_name="ticket").rendered_inputs["summary"] == f"Pushed to {device.name} under CHG1234"
+    assert (run.result["change"], run.result["pushed"]) == ("CHG1234", True)
