@@ -1,8 +1,9 @@
 """The app's demo content, loaded by `invoke demo-data` after the inventory (``demo_data.py``).
 
-What it holds (the walk-through is docs/user/getting-started.md): the demo Jobs of ``development/jobs`` enabled, five
-example workflows (``demo_workflows.py``), two hook rules, an approval policy with its approvers group, a requester and
-an approver, and the permissions they need. Everything is tagged "Jobflow demo", which the app's home page lists.
+What it holds (the walk-through is docs/user/getting-started.md): the demo Jobs of ``development/jobs`` enabled, seven
+example workflows (``demo_workflows.py``), two hook rules, two workflow buttons (Device and Location pages), an
+approval policy with its approvers group, a requester and an approver, and the permissions they need. Everything is
+tagged "Jobflow demo", which the app's home page lists.
 
 Idempotent: every object is found by its name and written only when it is missing or differs from what is described
 here, so a second run writes nothing and creates no ObjectChange. A run that does write is change-logged as the
@@ -11,8 +12,8 @@ puts edited examples back as documented (copy one, e.g. through its YAML, to exp
 
 Import this module after ``nautobot.setup()``: it imports Django models.
 
-To add a kind of content, describe it and call ``ensure`` / ``ensure_members`` from ``load``; the workflow buttons
-(Device and Location pages) go where ``load`` says so.
+To add a kind of content, describe it in ``demo_workflows.py`` and call ``ensure`` / ``ensure_members`` from ``load``;
+add its model to ``TAGGED_MODELS`` and to the kinds of ``views/home.py``'s ``demo_content`` to list it on the home page.
 """
 
 import os
@@ -25,25 +26,25 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
-from nautobot.dcim.models import Device, Interface
+from nautobot.dcim.models import Device, Interface, Location
 from nautobot.extras.context_managers import web_request_context
 from nautobot.extras.models import ApprovalWorkflowDefinition, ApprovalWorkflowStageDefinition, Job, Tag
 from nautobot.extras.signals import refresh_job_models
 from nautobot.users.models import ObjectPermission
 
 from nautobot_jobflow.choices import PolicyTargetChoices
-from nautobot_jobflow.models import ApprovalPolicy, HookRule, LaunchRequest, Workflow
+from nautobot_jobflow.models import ApprovalPolicy, HookRule, LaunchRequest, Workflow, WorkflowButton
 from nautobot_jobflow.models.hook_rule_checks import validate_for_content_types
 from nautobot_jobflow.models.workflow_yaml import export_workflow, import_workflow
 from nautobot_jobflow.views.home import DEMO_TAG_NAME
 
 User = get_user_model()
 
-APPROVERS_GROUP = "Jobflow demo approvers"
+APPROVERS_GROUP = demo_workflows.APPROVERS_GROUP
 APPROVAL_DEFINITION = "Jobflow demo: one network lead"
 POLICY = "Demo: maintenance needs approval"
 VIEW_APPS = ("dcim", "extras", "nautobot_jobflow")  # what the demo users may look at
-TAGGED_MODELS = (Workflow, HookRule, ApprovalPolicy)
+TAGGED_MODELS = (Workflow, HookRule, ApprovalPolicy, WorkflowButton)
 
 
 @dataclass
@@ -261,6 +262,18 @@ def ensure_rule(tally, owner, spec):
     return rule
 
 
+def ensure_button(tally, spec, workflows):
+    """One workflow button from ``spec`` (see ``demo_workflows.buttons``) on the pages of its object types."""
+    spec = dict(spec)
+    content_types = [ContentType.objects.get_by_natural_key(*label.split(".")) for label in spec.pop("content_types")]
+    button = ensure(
+        tally, WorkflowButton, {"name": spec.pop("name")}, workflow=workflows[spec.pop("workflow")], enabled=True,
+        group_name="", **spec,
+    )  # fmt: skip
+    ensure_members(tally, button, "content_types", content_types)
+    return button
+
+
 def load(admin_username):
     """Load (or complete) the demo content, change-logged as the user ``admin_username``; returns the Tally."""
     admin = User.objects.get(username=admin_username)
@@ -270,6 +283,7 @@ def load(admin_username):
         tally.updated.append(f"{enabled} demo Jobs enabled")
     devices = Device.objects.order_by("name")
     device = devices.filter(name=demo_workflows.DEFAULT_DEVICE).first() or devices.first()
+    location = Location.objects.filter(name=demo_workflows.DEFAULT_LOCATION).first()
     with web_request_context(admin, context_detail="invoke demo-data"), transaction.atomic():
         tag = ensure(
             tally, Tag, {"name": DEMO_TAG_NAME}, color="ff9800",
@@ -278,14 +292,12 @@ def load(admin_username):
         ensure_members(tally, tag, "content_types", [ContentType.objects.get_for_model(m) for m in TAGGED_MODELS])
         group = ensure_people(tally)
         workflows = {}
-        for key, spec in demo_workflows.workflows(device).items():
+        for key, spec in demo_workflows.workflows(device, location).items():
             workflows[key] = ensure_workflow(tally, spec)
             ensure_tagged(tally, workflows[key], tag)
         ensure_tagged(tally, ensure_policy(tally, group, workflows["maintenance"]), tag)
         for spec in demo_workflows.hook_rules():
             ensure_tagged(tally, ensure_rule(tally, admin, spec), tag)
-        # Workflow buttons (Device and Location pages) go here once the WorkflowButton model exists: describe them in
-        # demo_workflows.buttons() and, for each, ensure(tally, WorkflowButton, {"name": ...}, workflow=workflows[key],
-        # ...) + ensure_members(tally, button, "content_types", [...]) + ensure_tagged(tally, button, tag), with
-        # WorkflowButton in TAGGED_MODELS (and in the kinds of views/home.py's demo_content, to list them there).
+        for spec in demo_workflows.buttons():
+            ensure_tagged(tally, ensure_button(tally, spec, workflows), tag)
     return tally

@@ -1,12 +1,16 @@
-"""What the demo holds, as data: the example workflows (in the app's YAML format) and the hook rules.
+"""What the demo holds, as data: the example workflows (in the app's YAML format), the hook rules, the workflow buttons.
 
 ``demo_content.py`` loads them; docs/user/getting-started.md walks through them; tests/test_demo_data.py runs each to
 the outcome its description states. No Django import here: this module only describes.
 """
 
 JOBS_MODULE = "jobflow_demo_jobs"  # development/jobs/jobflow_demo_jobs.py
+REPORT_JOB = "nautobot_jobflow.jobs.utilization.InterfaceUtilizationReport"  # the app's own Job
 DEFAULT_DEVICE = "ams-dc1-leaf-0001"  # the first demo device; the workflows' default input
 FOR_EACH_SITE, FOR_EACH_ROLE = "AMS-DC1", "leaf"
+DEFAULT_LOCATION = FOR_EACH_SITE  # the default input of the location workflow
+APPROVERS_GROUP = "Jobflow demo approvers"  # approves the maintenance runs, answers the input step
+CHANGE_PATTERN = "^CHG[0-9]+$"  # the change ticket the input step asks for
 # How many items of the for-each step succeeded.
 BACKED_UP = "{{ steps.backup.items | selectattr('status', 'eq', 'succeeded') | list | length }}"
 
@@ -33,13 +37,32 @@ def _device_input(device):
     return schema, ({"device": str(device.pk)} if device else {})
 
 
+def _location_input(location):
+    """The input schema of a workflow that takes one location, and its default (the demo site's id)."""
+    schema = {
+        "type": "object",
+        "properties": {
+            "location": {
+                "type": "string",
+                "format": "uuid",
+                "title": "Location",
+                "description": f"The location's id (pre-filled: {location.name if location else 'none'}); "
+                "the locations below it count too.",
+            }
+        },
+        "required": ["location"],
+    }
+    return schema, ({"location": str(location.pk)} if location else {})
+
+
 def _with(schema, **properties):
     return {**schema, "properties": {**schema["properties"], **properties}}
 
 
-def workflows(device):
+def workflows(device, location=None):
     """The example workflows by key, in load order (a nested workflow after the one it runs)."""
     schema, defaults = _device_input(device)
+    location_schema, location_defaults = _location_input(location)
     device_in = {"device": "{{ inputs.device }}"}
     check_and_backup = "Demo: check and back up a device"
     return {
@@ -201,7 +224,115 @@ def workflows(device):
             ],
             "edges": [{"from": "backup", "to": "ticket"}],
         },
+        "input": {
+            "name": "Demo: push once a network lead confirms",
+            "description": f"An input step: check the device, then ask a member of '{APPROVERS_GROUP}' whether to "
+            "push (with a change ticket); push and ticket run when the answer says go. Outcome: awaiting input, then "
+            "(answered go) succeeded, 4 steps green.",
+            "input_schema": schema,
+            "default_inputs": defaults,
+            "outputs": {
+                "change": "{{ steps.confirm.result.change }}",
+                "pushed": "{{ steps.push.status == 'succeeded' }}",
+                "ticket": "{{ steps.ticket.result.ticket if steps.ticket.status == 'succeeded' else '' }}",
+            },
+            "steps": [
+                {"name": "check", "job": job("CheckDevice"), "inputs": device_in},
+                {
+                    "name": "confirm",
+                    "kind": "input",
+                    "prompt": "{{ steps.check.result.device }}: {{ steps.check.result.active }} of "
+                    "{{ steps.check.result.interfaces }} interfaces active. Push the new configuration?",
+                    "answer_schema": {
+                        "type": "object",
+                        "required": ["go", "change"],
+                        "properties": {
+                            "go": {"type": "boolean", "title": "Push it", "default": True},
+                            "change": {
+                                "type": "string",
+                                "title": "Change ticket",
+                                "pattern": CHANGE_PATTERN,
+                                "description": "The change ticket of the push, e.g. CHG1234.",
+                            },
+                        },
+                    },
+                    "responders": APPROVERS_GROUP,
+                },
+                {
+                    "name": "push",
+                    "job": job("FailOnRequest"),
+                    "inputs": {**device_in, "fail": False},
+                },
+                {
+                    "name": "ticket",
+                    "job": job("OpenTicket"),
+                    "inputs": {
+                        "summary": "Pushed to {{ steps.check.result.device }} under {{ steps.confirm.result.change }}",
+                    },
+                },
+            ],
+            "edges": [
+                {"from": "check", "to": "confirm"},
+                {"from": "confirm", "to": "push", "trigger": "condition", "condition": "steps.confirm.result.go"},
+                {"from": "push", "to": "ticket"},
+            ],
+        },
+        "location": {
+            "name": "Demo: interface utilization of a location",
+            "description": "The app's Interface Utilization Report for a location (and the locations below it), then "
+            "one ticket with its totals. Outcome: succeeded, 2 steps green, the per-device CSV on the report step's "
+            "result. The Location pages' button starts it.",
+            "input_schema": location_schema,
+            "default_inputs": location_defaults,
+            "outputs": {
+                "location": "{{ steps.report.result.location }}",
+                "devices": "{{ steps.report.result.device_count }}",
+                "used_percent": "{{ steps.report.result.totals.used_percent }}",
+                "ticket": "{{ steps.ticket.result.ticket }}",
+            },
+            "steps": [
+                {"name": "report", "job": REPORT_JOB, "inputs": {"location": "{{ inputs.location }}"}},
+                {
+                    "name": "ticket",
+                    "job": job("OpenTicket"),
+                    "inputs": {
+                        "summary": "Interface utilization at {{ steps.report.result.location }}: "
+                        "{{ steps.report.result.totals.used_percent }} % of {{ steps.report.result.totals.total }} "
+                        "interfaces used",
+                        "details": "{{ steps.report.result.device_count }} devices; "
+                        "{{ steps.report.result.totals.unused }} interfaces unused.",
+                    },
+                },
+            ],
+            "edges": [{"from": "report", "to": "ticket"}],
+        },
     }
+
+
+def buttons():
+    """The demo's workflow buttons on core's object pages: the workflow by its key in ``workflows()``."""
+    return [
+        {
+            "name": "Demo: check and back up",
+            "workflow": "fan",
+            "content_types": ["dcim.device"],
+            "input_template": {"device": "{{ object.id }}"},
+            "text": "Check and back up",
+            "button_class": "primary",
+            "confirmation": True,
+            "weight": 100,
+        },
+        {
+            "name": "Demo: interface utilization of a location",
+            "workflow": "location",
+            "content_types": ["dcim.location"],
+            "input_template": {"location": "{{ object.id }}"},
+            "text": "Utilization workflow",
+            "button_class": "primary",
+            "confirmation": True,
+            "weight": 100,
+        },
+    ]
 
 
 def hook_rules():

@@ -1,27 +1,26 @@
 """A new user's first minute: `invoke demo-data` on an empty database, then every example workflow runs to the
 outcome its description states through the real worker, the hook rules fire, the held run is approved by the demo
-approver and runs; a second `invoke demo-data` changes nothing (no ObjectChange, no row count change).
+approver and runs, the input step is answered by the demo approver over REST, the workflow buttons on a device's and a
+location's page start their workflows for the requester; a second `invoke demo-data` changes nothing (no
+ObjectChange, no row count change).
 
 The loader runs the way `invoke demo-data` runs it, as ``python development/demo_data.py`` in a subprocess, pointed
-at the test database (as the Celery worker is).
+at the test database (as the Celery worker is): ``tests.fixtures_demo.run_demo_data``.
 """
 
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
 from django.urls import reverse
 from nautobot.apps.testing import TransactionTestCase
-from nautobot.dcim.models import Device
+from nautobot.dcim.models import Device, Location
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.jobs import get_jobs
 from nautobot.extras.models import FileProxy, JobResult, ObjectChange, Status
+from nautobot.users.models import Token
 
 from nautobot_jobflow.approvals.decisions import ApprovalRefused, decide
 from nautobot_jobflow.choices import (
@@ -39,20 +38,17 @@ from nautobot_jobflow.models import (
     HookWindow,
     LaunchRequest,
     Workflow,
+    WorkflowButton,
     WorkflowRun,
 )
 from nautobot_jobflow.service import launch
 from nautobot_jobflow.views.home import DEMO_TAG_NAME
 from tests.fixtures import wait_for, wait_for_job_result
+from tests.fixtures_buttons import button_form, press_url, shown_buttons
+from tests.fixtures_demo import demo_workflows
+from tests.fixtures_demo import run_demo_data as load_demo
 from tests.fixtures_engine import run_summary, step_runs, wait_for_run
 from tests.fixtures_hooks import clear_hook_queue, update_device
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "development"))
-
-import demo_workflows  # the demo's description, as data (no Django import)
-
-ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATA = ROOT / "development" / "demo_data.py"
 
 STEP = StepRunStatusChoices
 RUN = WorkflowRunStatusChoices
@@ -62,18 +58,7 @@ DEVICES = 42
 
 def run_demo_data():
     """`invoke demo-data` against the test database; returns its output."""
-    env = {**os.environ, "NAUTOBOT_DB_NAME": connection.settings_dict["NAME"], "JOBFLOW_TESTING": "1"}
-    result = subprocess.run(
-        [sys.executable, str(DEMO_DATA), "--devices", str(DEVICES)],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert result.returncode == 0, f"demo_data.py failed:\n{result.stdout}\n{result.stderr}"
-    return result.stdout
+    return load_demo(DEVICES)
 
 
 def row_counts():
@@ -111,21 +96,33 @@ class DemoDataTest(TransactionTestCase):
         requester = users.get(username=os.environ["JOBFLOW_DEMO_REQUESTER"])
         approver = users.get(username=os.environ["JOBFLOW_DEMO_APPROVER"])
         device = Device.objects.get(name=demo_workflows.DEFAULT_DEVICE)
-        specs = demo_workflows.workflows(device)
+        location = Location.objects.get(name=demo_workflows.DEFAULT_LOCATION)
+        specs = demo_workflows.workflows(device, location)
         workflows = {key: Workflow.objects.get(name=spec["name"]) for key, spec in specs.items()}
 
         self.check_what_the_demo_holds(requester, specs)
-        runs = {key: self.launch(workflows[key], requester) for key in ("fan", "condition", "failure", "for_each")}
+        keys = ("fan", "condition", "failure", "for_each", "input", "location")
+        runs = {key: self.launch(workflows[key], requester) for key in keys}
+        declined = self.launch(workflows["input"], requester)
         held = launch(workflows["maintenance"], {}, requester, LaunchOriginChoices.UI)
         over_threshold = self.launch(workflows["condition"], requester, threshold=100)
+        other_device = Device.objects.exclude(pk=device.pk).order_by("name").first()
+        pressed_on_device = self.press_button(requester, workflows["fan"], other_device)
+        region = location.parent.parent  # the button on a region's page: the report counts every site below it
+        pressed_on_region = self.press_button(requester, workflows["location"], region)
 
         self.check_fan_out_fan_in(wait_for_run(runs["fan"], timeout=180), device)
         self.check_condition(wait_for_run(runs["condition"], timeout=180), threshold=30)
         self.check_condition(wait_for_run(over_threshold, timeout=180), threshold=100)
         self.check_on_failure_with_retry(wait_for_run(runs["failure"], timeout=180))
         self.check_for_each(wait_for_run(runs["for_each"], timeout=300))
+        self.check_input_step(runs["input"], requester, approver, device)
+        self.check_input_step_declined(declined, approver)
+        self.check_location_report(wait_for_run(runs["location"], timeout=180), location)
+        self.check_fan_out_fan_in(wait_for_run(pressed_on_device, timeout=180), other_device)
+        self.check_location_report(wait_for_run(pressed_on_region, timeout=180), region)
         self.check_held_then_approved(held, requester, approver, device)
-        self.check_hook_rules(requester, device)
+        self.check_hook_rules(requester, device, labelled={device.name, other_device.name})
 
         wait_for(settled, timeout=180, message="every run, Job Result and hook window finished")
         changes, counts = ObjectChange.objects.count(), row_counts()
@@ -141,6 +138,25 @@ class DemoDataTest(TransactionTestCase):
         self.assertFalse(outcome.approval_required, f"{workflow} should not need approval")
         return outcome.run
 
+    def press_button(self, user, workflow, obj):
+        """As ``user``, open ``obj``'s page, find the demo button of ``workflow`` there and post its form."""
+        (button,) = WorkflowButton.objects.filter(workflow=workflow)
+        self.client.force_login(user)
+        page = self.client.get(obj.get_absolute_url())
+        self.assertEqual(page.status_code, 200)
+        shown = shown_buttons(page)
+        self.assertIn(str(button.pk), shown, f"{user} does not see {button} on {obj}'s page")
+        self.assertNotIn("disabled", shown[str(button.pk)], f"{button} is disabled on {obj}'s page")
+        self.assertContains(page, f">{button.label}</button>")
+        action, data = button_form(page, button)
+        self.assertEqual(action, press_url(button))
+        before = set(WorkflowRun.objects.filter(workflow=workflow).values_list("pk", flat=True))
+        response = self.client.post(action, data)
+        (run,) = WorkflowRun.objects.filter(workflow=workflow).exclude(pk__in=before)
+        self.assertRedirects(response, run.get_absolute_url(), fetch_redirect_response=False)
+        self.assertEqual((run.origin, run.user, run.dryrun), (LaunchOriginChoices.BUTTON, user, False))
+        return run
+
     def assert_succeeded(self, run, *step_names):
         self.assertEqual(run.status, RUN.SUCCEEDED, run_summary(run))
         latest = step_runs(run)
@@ -149,18 +165,30 @@ class DemoDataTest(TransactionTestCase):
         return latest
 
     def check_what_the_demo_holds(self, requester, specs):
-        """Five workflows, two rules and a policy, tagged; the home page lists them for the requester."""
+        """Seven workflows, two rules, two buttons and a policy, tagged; the home page lists them for the requester."""
         tagged = {"tags__name": DEMO_TAG_NAME}
         names = {spec["name"] for spec in specs.values()}
+        self.assertEqual(len(names), 7)
         self.assertEqual(set(Workflow.objects.filter(**tagged).values_list("name", flat=True)), names)
         rules = {rule["name"] for rule in demo_workflows.hook_rules()}
         self.assertEqual(set(HookRule.objects.filter(**tagged).values_list("name", flat=True)), rules)
         self.assertEqual(ApprovalPolicy.objects.filter(**tagged).count(), 1)
+        buttons = {spec["name"]: spec for spec in demo_workflows.buttons()}
+        self.assertEqual(set(WorkflowButton.objects.filter(**tagged).values_list("name", flat=True)), set(buttons))
+        for button in WorkflowButton.objects.filter(**tagged):
+            spec = buttons[button.name]
+            self.assertEqual(button.workflow.name, specs[spec["workflow"]]["name"])
+            types = {f"{ct.app_label}.{ct.model}" for ct in button.content_types.all()}
+            self.assertEqual(types, set(spec["content_types"]))
         self.client.force_login(requester)
         page = self.client.get(reverse("plugins:nautobot_jobflow:home"))
         self.assertEqual(page.status_code, 200)
         for name in names | rules:
             self.assertContains(page, name)
+        for spec in buttons.values():
+            self.assertContains(page, spec["text"])
+        self.assertContains(page, "on the pages of devices: starts")
+        self.assertContains(page, "on the pages of locations: starts")
         self.assertContains(page, "/docs/jobflow/user/getting-started.html")  # the packaged docs (AppDocsView)
 
     def check_fan_out_fan_in(self, run, device):
@@ -212,6 +240,77 @@ class DemoDataTest(TransactionTestCase):
         self.assertEqual(sorted(run.result["files"]), [f"{name}.cfg" for name in expected])
         self.assertIn(f"Backed up {len(expected)} ", latest["ticket"].rendered_inputs["summary"])
 
+    def respond(self, user, step_run, answer):
+        """POST the REST respond action as ``user`` (token authentication)."""
+        path = reverse("plugins-api:nautobot_jobflow-api:workflowsteprun-respond", kwargs={"pk": step_run.pk})
+        self.client.logout()  # the token alone authenticates
+        token = Token.objects.get_or_create(user=user)[0]
+        return self.client.post(
+            path, {"answer": answer}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {token.key}"
+        )
+
+    def awaiting_confirm(self, run):
+        return wait_for(
+            lambda: run.step_runs.filter(step_name="confirm", status=STEP.AWAITING_INPUT).first(),
+            timeout=180,
+            message="the confirm step awaits input",
+        )
+
+    def check_input_step_declined(self, run, approver):
+        """Answered 'do not push': push and ticket are skipped, the run succeeds, pushed is false."""
+        confirm = self.awaiting_confirm(run)
+        answered = self.respond(approver, confirm, {"go": False, "change": "CHG7"})
+        self.assertEqual(answered.status_code, 200, answered.content)
+        run = wait_for_run(run, timeout=180)
+        latest = self.assert_succeeded(run, "check", "confirm")
+        self.assertEqual((latest["push"].status, latest["ticket"].status), (STEP.SKIPPED, STEP.SKIPPED))
+        self.assertEqual(run.result, {"change": "CHG7", "pushed": False, "ticket": ""})
+
+    def check_input_step(self, run, requester, approver, device):
+        """The run waits for an answer; the requester may not give it, a bad change ticket is refused, the approver's
+        answer (REST respond, as the approver) lets the push and the ticket run: succeeded, four green steps."""
+        confirm = self.awaiting_confirm(run)
+        run.refresh_from_db()
+        self.assertEqual(run.status, RUN.AWAITING_INPUT, run_summary(run))
+        self.assertIsNone(confirm.job_result_id)
+        prompt = confirm.rendered_inputs["prompt"]
+        self.assertTrue(prompt.startswith(f"{device.name}: "), prompt)
+        self.assertTrue(prompt.endswith("interfaces active. Push the new configuration?"), prompt)
+        self.assertEqual(self.respond(requester, confirm, {"go": True, "change": "CHG1"}).status_code, 403)
+        refused = self.respond(approver, confirm, {"go": True, "change": "1234"})
+        self.assertEqual(refused.status_code, 400, refused.content)
+        self.assertIn("change: '1234' does not match", refused.content.decode())
+        self.assertFalse(confirm.input_responses.exists(), "a refused answer was recorded")
+        answered = self.respond(approver, confirm, {"go": True, "change": "CHG1234"})
+        self.assertEqual(answered.status_code, 200, answered.content)
+        self.assertEqual(answered.json()["status"], STEP.SUCCEEDED)
+        run = wait_for_run(run, timeout=180)
+        latest = self.assert_succeeded(run, "check", "confirm", "push", "ticket")
+        self.assertEqual(latest["confirm"].result, {"go": True, "change": "CHG1234"})
+        self.assertEqual(latest["push"].result, {"device": device.name, "pushed": True})
+        self.assertEqual(latest["ticket"].rendered_inputs["summary"], f"Pushed to {device.name} under CHG1234")
+        self.assertEqual(run.result["change"], "CHG1234")
+        self.assertIs(run.result["pushed"], True)
+        self.assertRegex(run.result["ticket"], r"^NET-[0-9A-F]{8}$")
+
+    def check_location_report(self, run, location):
+        """The report counted the devices of the location and below it; its CSV is on its Job Result; one ticket."""
+        latest = self.assert_succeeded(run, "report", "ticket")
+        devices = Device.objects.filter(location__in=Location.objects.descendants(location, include_self=True))
+        self.assertGreater(devices.count(), 0)
+        report = latest["report"].result
+        self.assertEqual((report["location"], report["device_count"]), (location.name, devices.count()))
+        csv_name = f"interface-utilization-{location.name.replace(' ', '-')}.csv"
+        self.assertTrue(FileProxy.objects.filter(job_result=latest["report"].job_result, name=csv_name).exists())
+        used = report["totals"]["used_percent"]
+        self.assertEqual(run.result["devices"], devices.count())
+        self.assertEqual(run.result["used_percent"], used)
+        summary = latest["ticket"].rendered_inputs["summary"]
+        self.assertEqual(
+            summary,
+            f"Interface utilization at {location.name}: {used} % of {report['totals']['total']} interfaces used",
+        )
+
     def check_held_then_approved(self, outcome, requester, approver, device):
         """The maintenance run waits for the approver (not the requester), then runs its nested workflow."""
         self.assertTrue(outcome.approval_required)
@@ -234,8 +333,9 @@ class DemoDataTest(TransactionTestCase):
         self.assertEqual(run.result["device"], device.name)
         self.assertEqual(run.user, requester)
 
-    def check_hook_rules(self, requester, device):
-        """A device set to Planned is checked; the labelled interface got a (debounced) ticket."""
+    def check_hook_rules(self, requester, device, labelled):
+        """A device set to Planned is checked; the labelled interfaces (of the devices ``labelled`` names) got a
+        (debounced) ticket each."""
         planned_rule = HookRule.objects.get(name="Demo: check a device set to Planned")
         update_device(device, requester, status=Status.objects.get(name="Planned"))
         firing = wait_for(lambda: HookFiring.objects.filter(rule=planned_rule).first(), timeout=60, message="firing")
@@ -252,5 +352,5 @@ class DemoDataTest(TransactionTestCase):
             self.assertEqual(firing.status, HookFiringStatusChoices.FIRED, firing.reason)
             job_result = wait_for_job_result(firing.job_result)
             self.assertEqual(job_result.status, JobResultStatusChoices.STATUS_SUCCESS, job_result.traceback)
-            self.assertTrue(job_result.result["summary"].startswith(f"{device.name} "), job_result.result)
+            self.assertIn(job_result.result["summary"].split(" ")[0], labelled, job_result.result)
             self.assertIn("description changed", job_result.result["summary"])

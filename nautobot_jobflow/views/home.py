@@ -4,14 +4,18 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.views.generic import TemplateView
 from nautobot.extras.models import Job, Tag
 
-from nautobot_jobflow.models import ApprovalPolicy, HookRule, Workflow
+from nautobot_jobflow.models import ApprovalPolicy, HookRule, Workflow, WorkflowButton
 
-# The tag `invoke demo-data` puts on the demo's workflows, hook rules and approval policy (development/demo_content.py).
+# The tag `invoke demo-data` puts on the demo's workflows, hook rules, workflow buttons and approval policy
+# (development/demo_content.py).
 DEMO_TAG_NAME = "Jobflow demo"
 
 
 def demo_content(user):
-    """What the demo holds that ``user`` may see, by kind; None when the demo is not loaded."""
+    """What the demo holds that ``user`` may see, by kind; None when the demo is not loaded.
+
+    A workflow button gets ``pages``: the object types on whose pages it shows, as text ("Devices").
+    """
     tag = Tag.objects.filter(name=DEMO_TAG_NAME).first()
     if tag is None:
         return None
@@ -20,6 +24,16 @@ def demo_content(user):
         kind: list(model.objects.restrict(user, "view").filter(tags=tag).only("pk", "name", "description"))
         for kind, model in kinds
     }
+    buttons = (
+        WorkflowButton.objects.restrict(user, "view")
+        .filter(tags=tag)
+        .select_related("workflow")
+        .prefetch_related("content_types")
+    )
+    content["buttons"] = list(buttons)
+    for button in content["buttons"]:
+        models = (content_type.model_class() for content_type in button.content_types.all())
+        button.pages = ", ".join(sorted(str(model._meta.verbose_name_plural) for model in models if model))
     return content if any(content.values()) else None
 
 

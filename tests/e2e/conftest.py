@@ -13,7 +13,8 @@ Fixtures for flows (add new flows as ``test_<flow>.py`` files in this folder):
 - ``make_user(username, superuser=False, permissions=())``: a user with a password, optionally with object
   permissions (``"dcim.view_device"``, ...). Two users log in side by side with two ``login`` calls, which an
   approval flow (request as one user, approve as another) needs.
-- ``login(user)``: a fresh browser context logged in through the login form; returns a :class:`pages.Browser`.
+- ``login(user, password=PASSWORD)``: a fresh browser context logged in through the login form; returns a
+  :class:`pages.Browser`. Users made by ``make_user`` have the e2e password; the demo's users pass their own.
 - ``screenshot(browser, name)``: saves a full-page PNG under ``.dev/screenshots/<test name>/``.
 """
 
@@ -132,20 +133,20 @@ def make_user(nautobot):
 
 @pytest.fixture
 def login(request, chromium, nautobot, screenshot):
-    """``login(user)``: a new browser context, logged in through Nautobot's login form (a pages.Browser).
+    """``login(user, password=PASSWORD)``: a new browser context, logged in through Nautobot's login form.
 
     When the test fails, each of its browsers leaves a ``failure-<user>`` screenshot and HTML of the page it was on.
     """
     contexts = []
     browsers = []
 
-    def open_as(user):
+    def open_as(user, password=PASSWORD):
         context = chromium.new_context(viewport={"width": 1400, "height": 1000})
         context.set_default_timeout(20_000)
         contexts.append(context)
         browser = pages.Browser(context.new_page(), nautobot)
         browsers.append((user.username, browser))
-        pages.LoginPage(browser).log_in(user.username, PASSWORD)
+        pages.LoginPage(browser).log_in(user.username, password)
         return browser
 
     yield open_as
