@@ -80,7 +80,8 @@ def start(context):
         f"demo approver: {ENV['JOBFLOW_DEMO_APPROVER']} / {ENV['JOBFLOW_DEMO_APPROVER_PASSWORD']}\n"
         f"  logs: {LOGS}   stop everything: invoke stop\n"
         f"  first: open {url}/plugins/jobflow/ , sign in as {ENV['JOBFLOW_DEMO_REQUESTER']}, press Run on "
-        f"'Demo: check and back up a device', then Run (that page links the Getting started guide)\n",
+        f"'Demo: check and back up a device', then Run (that page links the Getting started guide); or press "
+        f"'Check and back up' on any device's page\n",
         flush=True,
     )
 
