@@ -16,6 +16,7 @@ from nautobot.extras.models import Job, JobResult, ScheduledJob
 from nautobot.users.models import Token
 
 from nautobot_jobflow.approvals.decisions import ApprovalRefused, decide, expire_due
+from nautobot_jobflow.approvals.preview import preview_for
 from nautobot_jobflow.choices import (
     LaunchOriginChoices,
     LaunchRequestStatusChoices,
@@ -346,6 +347,22 @@ class ApprovalRaceAndStepTest(ApprovalWorkerBase):
         real = wait_for_job_result(request.job_result)
         self.assertEqual(real.status, JobResultStatusChoices.STATUS_SUCCESS)
         self.assertIn("dry run: False", list(real.job_log_entries.values_list("message", flat=True)))
+
+    def test_preview_of_a_workflow_shows_the_lines_of_its_nested_workflow(self):
+        inner = build_workflow({"change": "DryRunAware"}, name=f"inner-{uuid.uuid4().hex[:4]}")
+        middle = build_workflow({"audit": inner}, name=f"middle-{uuid.uuid4().hex[:4]}")
+        outer = build_workflow({"prepare": "DryRunAware", "maintenance": middle}, [("prepare", "maintenance")])
+        make_policy(self.definition, workflows=[outer], applies_to=PolicyTargetChoices.WORKFLOWS, require_preview=True)
+        request = launch(outer, {}, self.requester, "api").request
+        preview_run = wait_for_run(request.preview_run)
+        self.assertEqual(preview_run.status, WorkflowRunStatusChoices.SUCCEEDED, preview_run.error)
+
+        lines = preview_for(LaunchRequest.objects.get(pk=request.pk)).lines
+        self.assertIn(("prepare", "info", "dry run: True"), lines)
+        self.assertIn(("maintenance › audit › change", "info", "dry run: True"), lines, "two levels down")
+        self.client.force_login(self.a1)
+        page = self.client.get(request.get_absolute_url()).content.decode()
+        self.assertIn("maintenance › audit › change", page)
 
 
 @pytest.mark.worker

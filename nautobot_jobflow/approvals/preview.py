@@ -5,9 +5,12 @@ from dataclasses import dataclass, field
 from nautobot.extras.choices import JobResultStatusChoices
 from nautobot.extras.models import JobLogEntry
 
-from nautobot_jobflow.choices import WorkflowRunStatusChoices
+from nautobot_jobflow.choices import StepRunStatusChoices, WorkflowRunStatusChoices
+from nautobot_jobflow.models import WorkflowRun, WorkflowStepRun
 
 MAX_LINES = 300
+MAX_NESTED_LEVELS = 10  # nested runs followed below the preview run (two queries a level)
+NESTED = " › "  # between a nested step's name and the name of the step that ran its workflow
 
 
 @dataclass
@@ -41,15 +44,15 @@ def preview_for(request):
         )
     if request.preview_run_id:
         run = request.preview_run
-        step_runs = {sr.job_result_id: sr.step_name for sr in run.step_runs.exclude(job_result=None)}
+        step_runs = _step_runs_with_nested(run)
+        labels = {sr.job_result_id: label for sr, label in step_runs if sr.job_result_id}
         entries = (
-            JobLogEntry.objects.filter(job_result_id__in=list(step_runs)).order_by("created")[: MAX_LINES + 1]
-            if step_runs
+            JobLogEntry.objects.filter(job_result_id__in=list(labels)).order_by("created")[: MAX_LINES + 1]
+            if labels
             else []
         )
-        lines = [(step_runs.get(entry.job_result_id, ""), entry.log_level, entry.message) for entry in entries]
-        skipped = run.step_runs.filter(status="skipped")
-        lines += [(sr.step_name, "info", sr.error) for sr in skipped]
+        lines = [(labels.get(entry.job_result_id, ""), entry.log_level, entry.message) for entry in entries]
+        lines += [(label, "info", sr.error) for sr, label in step_runs if sr.status == StepRunStatusChoices.SKIPPED]
         return PreviewView(
             exists=True,
             finished=run.status in WorkflowRunStatusChoices.FINAL,
@@ -60,3 +63,28 @@ def preview_for(request):
             truncated=len(lines) > MAX_LINES,
         )
     return PreviewView(exists=False, note=request.preview_note or "No preview exists for this request.")
+
+
+def _step_runs_with_nested(run):
+    """(step attempt, label) of the run's attempts and of its nested runs', level by level, in the order they began.
+
+    A nested attempt's label is the path of step names (``audit › backup``), so approvers see the preview of the
+    nested workflow that does the work, not only the step that started it.
+    """
+    found = []
+    prefixes = {run.pk: ""}  # run id → label prefix of its steps
+    for _ in range(MAX_NESTED_LEVELS):
+        if not prefixes:
+            break
+        level = list(
+            WorkflowStepRun.objects.filter(run_id__in=list(prefixes))
+            .only("pk", "run_id", "step_name", "status", "error", "job_result_id", "created")
+            .order_by("created")
+        )
+        found += [(step_run, prefixes[step_run.run_id] + step_run.step_name) for step_run in level]
+        parents = {step_run.pk: prefixes[step_run.run_id] + step_run.step_name + NESTED for step_run in level}
+        children = WorkflowRun.objects.filter(parent_step_run_id__in=list(parents)).values_list(
+            "pk", "parent_step_run_id"
+        )
+        prefixes = {child: parents[parent] for child, parent in children}
+    return found
