@@ -359,10 +359,10 @@ class ApprovalRaceAndStepTest(ApprovalWorkerBase):
 
         lines = preview_for(LaunchRequest.objects.get(pk=request.pk)).lines
         self.assertIn(("prepare", "info", "dry run: True"), lines)
-        self.assertIn(("maintenance › audit › change", "info", "dry run: True"), lines, "two levels down")
+        self.assertIn(("maintenance / audit / change", "info", "dry run: True"), lines, "two levels down")
         self.client.force_login(self.a1)
         page = self.client.get(request.get_absolute_url()).content.decode()
-        self.assertIn("maintenance › audit › change", page)
+        self.assertIn("maintenance / audit / change", page)
 
 
 @pytest.mark.worker

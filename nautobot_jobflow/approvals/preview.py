@@ -10,7 +10,7 @@ from nautobot_jobflow.models import WorkflowRun, WorkflowStepRun
 
 MAX_LINES = 300
 MAX_NESTED_LEVELS = 10  # nested runs followed below the preview run (two queries a level)
-NESTED = " › "  # between a nested step's name and the name of the step that ran its workflow
+NESTED = " / "  # between a nested step's name and the name of the step that ran its workflow
 
 
 @dataclass
@@ -68,7 +68,7 @@ def preview_for(request):
 def _step_runs_with_nested(run):
     """(step attempt, label) of the run's attempts and of its nested runs', level by level, in the order they began.
 
-    A nested attempt's label is the path of step names (``audit › backup``), so approvers see the preview of the
+    A nested attempt's label is the path of step names (``audit / backup``), so approvers see the preview of the
     nested workflow that does the work, not only the step that started it.
     """
     found = []
