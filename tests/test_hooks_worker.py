@@ -24,6 +24,7 @@ from tests.fixtures_hooks import (
     wait_for_firings,
 )
 from tests.fixtures_workflows import grant
+from tests.worker import wait_until_workers_idle
 
 FIRING_STATUS = HookFiringStatusChoices
 
@@ -223,13 +224,23 @@ class HookRuleWorkerTest(TransactionTestCase):
         self.assertEqual(Device.objects.get(pk=device.pk).comments, "touched")
 
 
+@pytest.mark.worker
+@pytest.mark.usefixtures("celery_worker")
 class HookWindowRecoveryTest(TransactionTestCase):
-    """Windows live in the database: a window whose fire task was lost (worker gone) is fired by the sweep."""
+    """Windows live in the database: a window whose fire task was lost (worker gone) is fired by the sweep.
+
+    The session worker runs the drain the reconciler reschedules and the Job a fired window starts; each test lets
+    them end before its flush.
+    """
 
     def setUp(self):
         super().setUp()
         refresh_jobs()
         self.admin = create_superuser()
+
+    def tearDown(self):
+        wait_until_workers_idle()
+        super().tearDown()
 
     def test_overdue_window_is_fired_by_any_process(self):
         from datetime import timedelta
@@ -264,4 +275,4 @@ class HookWindowRecoveryTest(TransactionTestCase):
         redis.rpush(queue.EVENTS_KEY, queue.encode("nautobot.update.dcim.site", '{"context": {}}', None))
         self.assertEqual(recover_stuck_hooks(), (0, True), "events wait and no drain holds the flag")
         self.assertEqual(recover_stuck_hooks(), (0, False), "a drain is scheduled now")
-        redis.delete(queue.EVENTS_KEY, queue.DRAIN_FLAG_KEY)
+        wait_for(lambda: queue.pending() == 0, message="the session worker drains the waiting event")

@@ -22,6 +22,29 @@ def purge_test_broker():
     redis.Redis.from_url(settings.CELERY_BROKER_URL).flushdb()
 
 
+def wait_until_workers_idle(timeout=30):
+    """Wait until the test broker holds no task and no worker runs or has reserved one.
+
+    For a transactional test whose code sends a task it does not wait for (the hook-queue drain the reconciler
+    schedules): the test's flush would otherwise race that task's queries, and PostgreSQL may end the flush with a
+    deadlock, leaving the rows for the next test.
+    """
+    import redis
+    from nautobot.core.celery import app
+
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        queued = sum(broker.llen(key) for key in broker.scan_iter(f"{settings.CELERY_TASK_DEFAULT_QUEUE}*"))
+        inspect = app.control.inspect(timeout=1)
+        busy = [task for tasks in (inspect.active() or {}).values() for task in tasks]
+        busy += [task for tasks in (inspect.reserved() or {}).values() for task in tasks]
+        if not queued and not busy:
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"the test workers were still busy after {timeout}s")
+
+
 class WorkerProcess:
     """Start, check and stop one `nautobot-server celery worker` for the test session."""
 
